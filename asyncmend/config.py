@@ -1,0 +1,110 @@
+"""Settings for a run: ``[tool.asyncmend]`` in pyproject.toml, then command-line options on top."""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from .model import AsyncmendError, Rule
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] = ()  # empty: every rule
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    unsafe_fixes: bool = False
+    include_generated: bool = False
+    unawaited_fix: str = "await"
+    jobs: int | None = None
+
+    def with_options(self, **options) -> "Settings":
+        """Command-line options win; ``None`` means "not given"."""
+        return replace(self, **{k: v for k, v in options.items() if v is not None})
+
+
+_KEYS = {
+    "select": "list",
+    "ignore": "list",
+    "exclude": "list",
+    "per-file-ignores": "table",
+    "unsafe-fixes": "bool",
+    "include-generated": "bool",
+    "unawaited-fix": ("await", "task"),
+}
+
+
+def find_config(start: str | None = None) -> Path | None:
+    folder = Path(start or os.getcwd()).resolve()
+    for candidate in (folder, *folder.parents):
+        path = candidate / "pyproject.toml"
+        if path.is_file():
+            return path
+    return None
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Read ``[tool.asyncmend]``; a bad key or value raises AsyncmendError naming it."""
+    if path is None:
+        return Settings()
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise AsyncmendError(f"{path}: cannot read configuration: {exc}") from None
+    table = data.get("tool", {}).get("asyncmend", {})
+    if not isinstance(table, dict):
+        raise AsyncmendError(f"{path}: [tool.asyncmend] must be a table")
+    values: dict = {}
+    for key, value in table.items():
+        kind = _KEYS.get(key)
+        where = f"{path}: [tool.asyncmend] {key}"
+        if kind is None:
+            raise AsyncmendError(f"{where}: unknown key (known: {', '.join(sorted(_KEYS))})")
+        if kind == "list":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise AsyncmendError(f"{where}: expected a list of strings")
+            value = tuple(value)
+        elif kind == "bool":
+            if not isinstance(value, bool):
+                raise AsyncmendError(f"{where}: expected true or false")
+        elif kind == "table":
+            if not isinstance(value, dict) or not all(
+                isinstance(v, list) and all(isinstance(c, str) for c in v) for v in value.values()
+            ):
+                raise AsyncmendError(f"{where}: expected a table of glob = [rule codes]")
+            value = tuple((glob, tuple(codes)) for glob, codes in value.items())
+        elif value not in kind:
+            raise AsyncmendError(f"{where}: expected one of {', '.join(map(repr, kind))}")
+        values[key.replace("-", "_")] = value
+    return Settings(**values)
+
+
+def validate_selectors(selectors: tuple[str, ...], rules: tuple[Rule, ...], what: str) -> None:
+    for s in selectors:
+        if not any(_matches(s, rule) for rule in rules):
+            raise AsyncmendError(f"{what}: {s!r} matches no rule (see `asyncmend rules`)")
+
+
+def _matches(selector: str, rule: Rule) -> bool:
+    return selector == "ALL" or rule.code.startswith(selector.upper()) or selector == rule.name
+
+
+def enabled_rules(settings: Settings, rules: tuple[Rule, ...], path: str | None = None) -> set[str]:
+    """The codes that apply (to ``path``, with its per-file ignores)."""
+    chosen = [r for r in rules if not settings.select or any(_matches(s, r) for s in settings.select)]
+    ignore = list(settings.ignore)
+    if path is not None:
+        from .discover import _excluded
+
+        for glob, codes in settings.per_file_ignores:
+            if _excluded(Path(path), (glob,)):
+                ignore.extend(codes)
+    return {r.code for r in chosen if not any(_matches(s, r) for s in ignore)}

@@ -1,0 +1,37 @@
+"""Finding LibCST nodes at the positions the ``ast``-based analysis reported."""
+from __future__ import annotations
+
+from typing import TypeVar
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from .model import Finding
+
+N = TypeVar("N", bound=cst.CSTNode)
+
+
+class Locator:
+    """Maps (line, column) starts to the nodes of the *original* module.
+
+    Rewriters look their targets up here before transforming; since LibCST keeps untouched nodes as
+    the same objects, a target found here is still recognisable after another family has rewritten
+    other parts of the module.
+    """
+
+    def __init__(self, module: cst.Module):
+        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        self._starts: dict[tuple[int, int], list[cst.CSTNode]] = {}
+        for node, where in positions.items():
+            self._starts.setdefault((where.start.line, where.start.column), []).append(node)
+        self.positions = positions
+
+    def at(self, line: int, col: int, kind: type[N]) -> N | None:
+        """The outermost node of ``kind`` starting at a 1-based line and 0-based character column."""
+        for node in self._starts.get((line, col), ()):
+            if isinstance(node, kind):
+                return node
+        return None
+
+    def __call__(self, finding: Finding, kind: type[N]) -> N | None:
+        return self.at(finding.line, finding.col - 1, kind)

@@ -1,0 +1,133 @@
+"""Reading a Python file exactly as it is, and writing it back without losing anything.
+
+A file is kept as its raw bytes plus the text decoded the way Python decodes it (PEP 263 cookie, BOM).
+Writing encodes with the same encoding, restores the BOM, keeps newlines as they are in the text
+(CRLF stays CRLF: the text is never newline-translated) and replaces the file atomically.
+"""
+from __future__ import annotations
+
+import ast
+import codecs
+import hashlib
+import io
+import os
+import tempfile
+import tokenize
+from dataclasses import dataclass
+from functools import cached_property
+
+from .model import AsyncmendError
+
+
+@dataclass
+class SourceFile:
+    path: str
+    raw: bytes
+    text: str
+    encoding: str
+    bom: bool
+
+    @classmethod
+    def from_bytes(cls, path: str, raw: bytes) -> "SourceFile":
+        if b"\x00" in raw:
+            raise AsyncmendError("source contains a NUL byte")
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        except SyntaxError as exc:
+            raise AsyncmendError(f"cannot decode: {exc}") from None
+        bom = encoding == "utf-8-sig"
+        if bom:
+            encoding = "utf-8"
+            body = raw[len(codecs.BOM_UTF8):]
+        else:
+            body = raw
+        try:
+            text = body.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise AsyncmendError(f"cannot decode as {encoding}: {exc}") from None
+        return cls(path, raw, text, encoding, bom)
+
+    @classmethod
+    def read(cls, path: str) -> "SourceFile":
+        try:
+            with open(path, "rb") as f:
+                raw = f.read()
+        except OSError as exc:
+            raise AsyncmendError(f"cannot read: {exc.strerror or exc}") from None
+        return cls.from_bytes(path, raw)
+
+    @cached_property
+    def tree(self) -> ast.Module:
+        """The file's ``ast``; raises AsyncmendError when it does not parse."""
+        return parse_ast(self.text, self.path)
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.splitlines(keepends=True)
+
+    @cached_property
+    def digest(self) -> str:
+        return hashlib.blake2b(self.raw, digest_size=16).hexdigest()
+
+    def char_col(self, lineno: int, byte_col: int) -> int:
+        """Convert ``ast``'s UTF-8 byte column on a 1-based line into a 0-based character column."""
+        if lineno - 1 >= len(self.lines):
+            return byte_col
+        line = self.lines[lineno - 1]
+        if line.isascii():
+            return byte_col
+        return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
+
+    def encode(self, text: str) -> bytes:
+        data = text.encode(self.encoding)
+        return codecs.BOM_UTF8 + data if self.bom else data
+
+
+def parse_ast(text: str, path: str = "<unknown>") -> ast.Module:
+    try:
+        return ast.parse(text, filename=path)
+    except SyntaxError as exc:
+        where = f" (line {exc.lineno})" if exc.lineno else ""
+        raise AsyncmendError(f"cannot parse: {exc.msg}{where}") from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise AsyncmendError(f"cannot parse: {type(exc).__name__}: {exc}") from None
+
+
+def write_atomic(src: SourceFile, new_text: str) -> None:
+    """Replace ``src.path`` with ``new_text``, or raise AsyncmendError and leave the file as it was.
+
+    The new content goes to a temporary file in the same folder which then replaces the original in one
+    step, so a reader (or a crash) sees either the old file or the new one. The file's permission bits
+    are kept, and a file that changed on disk since it was read is not overwritten.
+    """
+    data = src.encode(new_text)
+    path = src.path
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise AsyncmendError(f"cannot write: {exc.strerror or exc}") from None
+    if not os.access(path, os.W_OK):
+        raise AsyncmendError("cannot write: file is read-only")
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".asyncmend-", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise AsyncmendError(f"cannot write: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, st.st_mode & 0o7777)
+        with open(path, "rb") as f:
+            if f.read() != src.raw:
+                raise AsyncmendError("file changed on disk while it was being fixed; not overwritten")
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise AsyncmendError(f"cannot write: {exc.strerror or exc}") from None
+        raise

@@ -1,0 +1,557 @@
+"""Per-file summary: what a module defines and which bare calls it makes, from ``ast`` and ``symtable``.
+
+One pass over the ``ast`` collects every binding of every scope (``def``, ``class``, imports,
+assignments, parameters, ...). ``symtable`` then says, for each name called as a bare statement, which
+scope owns it, exactly as the compiler does (locals, ``global``/``nonlocal``, closures, class scopes
+being skipped). A callee counts as a coroutine function only when *every* binding of its name in the
+owning scope is an ``async def`` that is not an async generator and carries no decorator outside a
+short allow-list: one assignment, import, parameter or ``del`` anywhere makes it unknown.
+
+The summary is small plain data: module-level names and classes for the project index, and the call
+sites with what they refer to, either decided here or left as a qualified name for the index.
+"""
+from __future__ import annotations
+
+import ast
+import symtable
+from dataclasses import dataclass, field
+
+# Decorators known to leave an ``async def`` a coroutine function (resolved qualified names).
+KEEPS_COROUTINE = frozenset(
+    {
+        "staticmethod",
+        "classmethod",
+        "abc.abstractmethod",
+        "typing.overload",
+        "typing.override",
+        "typing_extensions.overload",
+        "typing_extensions.override",
+    }
+)
+
+# Binding kinds.
+CORO = "coro"  # an async def that returns a coroutine when called
+CLASS = "class"
+REF = "ref"  # an import: the binding is another qualified name
+OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What one name is bound to, summarised over all its bindings in one scope."""
+
+    kind: str
+    target: str = ""  # the qualified name, for REF and CLASS
+
+
+@dataclass
+class ClassInfo:
+    qualname: str
+    bases: list[str]  # qualified names, "" where a base is not a plain (dotted) name
+    methods: dict[str, Binding]
+    assigned_attrs: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """A call statement whose value is dropped.
+
+    ``target`` says what the callee refers to: ("coro", name) when decided locally, ("qual", dotted)
+    for the index to resolve, ("method", class qualname, method name) for ``self.m()``/``cls.m()``.
+    ``context`` is "async" inside a coroutine, "sync" inside a plain function, "module" at module
+    level, "class" in a class body.
+    """
+
+    line: int
+    col: int  # 0-based character column of the statement
+    end_line: int
+    end_col: int
+    callee: str
+    target: tuple[str, ...]
+    context: str
+    function: str  # qualified name of the enclosing function ("" at module level)
+
+
+@dataclass
+class ModuleSummary:
+    module: str
+    path: str
+    names: dict[str, Binding]
+    classes: dict[str, ClassInfo]
+    calls: list[CallSite]
+    star_imports: list[str] = field(default_factory=list)
+
+
+# --- binding collection ---------------------------------------------------------------------------
+
+_SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+class _Scope:
+    __slots__ = (
+        "node", "kind", "parent", "qualname", "binds", "globals", "nonlocals", "has_yield", "table",
+        "children", "attr_stores",
+    )
+
+    def __init__(self, node, kind: str, parent: "_Scope | None", qualname: str):
+        self.node = node
+        self.kind = kind  # module, function, async, lambda, class, comprehension
+        self.parent = parent
+        self.qualname = qualname
+        self.binds: dict[str, list[tuple[str, object]]] = {}
+        self.globals: set[str] = set()
+        self.nonlocals: set[str] = set()
+        self.has_yield = False
+        self.table: symtable.SymbolTable | None = None
+        self.children: list[_Scope] = []
+        self.attr_stores: list[tuple[str, str]] = []  # (base name, attribute)
+
+    def bind(self, name: str, kind: str, info: object = None) -> None:
+        self.binds.setdefault(name, []).append((kind, info))
+
+
+class _Collector(ast.NodeVisitor):
+    def __init__(self, module: str, is_package: bool):
+        self.module = module
+        self.package = module if is_package else module.rpartition(".")[0]
+        self.root = _Scope(None, "module", None, module)
+        self.scope = self.root
+        self.calls: list[tuple[_Scope, ast.Expr]] = []
+        self.scopes: list[_Scope] = [self.root]
+        self.star_imports: list[int] = []
+
+    # scopes
+    def _push(self, node, kind: str, name: str) -> _Scope:
+        parent = self.scope
+        prefix = parent.qualname + (".<locals>" if parent.kind in ("function", "async", "lambda") else "")
+        scope = _Scope(node, kind, parent, f"{prefix}.{name}" if prefix else name)
+        parent.children.append(scope)
+        self.scopes.append(scope)
+        self.scope = scope
+        return scope
+
+    def _pop(self) -> None:
+        self.scope = self.scope.parent
+
+    def _visit_args(self, args: ast.arguments, outer: bool) -> None:
+        all_args = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+        if args.vararg:
+            all_args.append(args.vararg)
+        if args.kwarg:
+            all_args.append(args.kwarg)
+        if outer:  # defaults and annotations run in the enclosing scope
+            for d in [*args.defaults, *args.kw_defaults]:
+                if d is not None:
+                    self.visit(d)
+            for a in all_args:
+                if a.annotation is not None:
+                    self.visit(a.annotation)
+        else:
+            for a in all_args:
+                self.scope.bind(a.arg, "param")
+
+    def _function(self, node, is_async: bool) -> None:
+        for d in node.decorator_list:
+            self.visit(d)
+        self._visit_args(node.args, outer=True)
+        if node.returns is not None:
+            self.visit(node.returns)
+        self.scope.bind(node.name, "async" if is_async else "def", node)
+        self._push(node, "async" if is_async else "function", node.name)
+        self._visit_args(node.args, outer=False)
+        for stmt in node.body:
+            self.visit(stmt)
+        self._pop()
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._function(node, False)
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self._function(node, True)
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self._visit_args(node.args, outer=True)
+        self._push(node, "lambda", "<lambda>")
+        self._visit_args(node.args, outer=False)
+        self.visit(node.body)
+        self._pop()
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for d in node.decorator_list:
+            self.visit(d)
+        for b in node.bases:
+            self.visit(b)
+        for k in node.keywords:
+            self.visit(k)
+        self.scope.bind(node.name, "class", node)
+        self._push(node, "class", node.name)
+        for stmt in node.body:
+            self.visit(stmt)
+        self._pop()
+
+    def _comprehension(self, node, elts) -> None:
+        gens = node.generators
+        self.visit(gens[0].iter)  # the first iterable runs in the enclosing scope
+        self._push(node, "comprehension", "<comprehension>")
+        for i, gen in enumerate(gens):
+            if i:
+                self.visit(gen.iter)
+            self.visit(gen.target)
+            for cond in gen.ifs:
+                self.visit(cond)
+        for e in elts:
+            self.visit(e)
+        self._pop()
+
+    def visit_ListComp(self, node):
+        self._comprehension(node, [node.elt])
+
+    visit_SetComp = visit_GeneratorExp = visit_ListComp
+
+    def visit_DictComp(self, node):
+        self._comprehension(node, [node.key, node.value])
+
+    # bindings
+    def visit_Name(self, node: ast.Name) -> None:
+        if not isinstance(node.ctx, ast.Load):
+            self.scope.bind(node.id, "store" if isinstance(node.ctx, ast.Store) else "del")
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.visit(node.value)
+        scope = self.scope
+        while scope.kind == "comprehension":
+            scope = scope.parent
+        scope.bind(node.target.id, "store")
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if isinstance(node.ctx, (ast.Store, ast.Del)) and isinstance(node.value, ast.Name):
+            self.scope.attr_stores.append((node.value.id, node.attr))
+        self.visit(node.value)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if alias.asname:
+                self.scope.bind(alias.asname, "import", alias.name)
+            else:
+                first = alias.name.partition(".")[0]
+                self.scope.bind(first, "import", first)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        base = node.module or ""
+        if node.level:
+            parts = self.package.split(".") if self.package else []
+            if node.level - 1 > len(parts):
+                base = ""
+            else:
+                parts = parts[: len(parts) - (node.level - 1)]
+                base = ".".join(p for p in [*parts, node.module or ""] if p)
+        for alias in node.names:
+            if alias.name == "*":
+                self.star_imports.append(node.lineno)
+                self.scope.bind("*", "star", base)
+                continue
+            self.scope.bind(alias.asname or alias.name, "import", f"{base}.{alias.name}" if base else "")
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        if node.name:
+            self.scope.bind(node.name, "store")
+        self.generic_visit(node)
+
+    def visit_MatchAs(self, node) -> None:
+        if node.name:
+            self.scope.bind(node.name, "store")
+        self.generic_visit(node)
+
+    def visit_MatchStar(self, node) -> None:
+        if node.name:
+            self.scope.bind(node.name, "store")
+
+    def visit_MatchMapping(self, node) -> None:
+        if node.rest:
+            self.scope.bind(node.rest, "store")
+        self.generic_visit(node)
+
+    def visit_Global(self, node: ast.Global) -> None:
+        self.scope.globals.update(node.names)
+
+    def visit_Nonlocal(self, node: ast.Nonlocal) -> None:
+        self.scope.nonlocals.update(node.names)
+
+    def visit_Yield(self, node) -> None:
+        self.scope.has_yield = True
+        self.generic_visit(node)
+
+    visit_YieldFrom = visit_Yield
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        if isinstance(node.value, ast.Call):
+            self.calls.append((self.scope, node))
+        self.generic_visit(node)
+
+
+# --- classification -------------------------------------------------------------------------------
+
+
+def _dotted(node: ast.expr) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+class _Summarizer:
+    def __init__(self, collector: _Collector, source, module: str):
+        self.c = collector
+        self.src = source
+        self.module = module
+        self.root = collector.root
+        self._owned: dict[int, dict[str, list]] = {}
+        self._attribute_bindings()
+
+    def _attribute_bindings(self) -> None:
+        """Move each binding to the scope that owns the name (``global``/``nonlocal`` declarations)."""
+        for scope in self.c.scopes:
+            for name, binds in scope.binds.items():
+                owner = scope
+                if name in scope.globals:
+                    owner = self.root
+                elif name in scope.nonlocals:
+                    owner = self._enclosing_owner(scope, name) or scope
+                self._owned.setdefault(id(owner), {}).setdefault(name, []).extend(binds)
+
+    def _enclosing_owner(self, scope: _Scope, name: str) -> _Scope | None:
+        s = scope.parent
+        while s is not None and s.kind != "module":
+            if s.kind in ("function", "async", "lambda") and name in s.binds and name not in s.nonlocals:
+                return s
+            s = s.parent
+        return None
+
+    def bindings(self, scope: _Scope, name: str) -> list:
+        return self._owned.get(id(scope), {}).get(name, [])
+
+    def decorator_name(self, node: ast.expr) -> str | None:
+        if isinstance(node, ast.Call):
+            return None
+        dotted = _dotted(node)
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        binds = self.bindings(self.root, head)
+        if not binds:
+            return dotted  # a builtin
+        if len(binds) == 1 and binds[0][0] == "import":
+            ref = binds[0][1]
+            return f"{ref}.{rest}" if rest else ref
+        return None
+
+    def _function_scope(self, node) -> _Scope | None:
+        for s in self.c.scopes:
+            if s.node is node:
+                return s
+        return None
+
+    def classify(self, scope: _Scope, name: str) -> Binding:
+        binds = self.bindings(scope, name)
+        if scope is self.root and self.c.star_imports:
+            last_star = max(self.c.star_imports)
+            if not binds or min(getattr(info, "lineno", 0) for _, info in binds) <= last_star:
+                return Binding(OTHER)
+        if not binds:
+            return Binding(OTHER)
+        if len(binds) == 1:
+            kind, info = binds[0]
+            if kind == "import":
+                return Binding(REF, info) if info else Binding(OTHER)
+            if kind == "class":
+                return Binding(CLASS, self._scope_of(info).qualname)
+        if all(kind == "async" and self._is_coroutine_def(info) for kind, info in binds):
+            return Binding(CORO)
+        return Binding(OTHER)
+
+    def _scope_of(self, node) -> _Scope:
+        return self._by_node[id(node)]
+
+    @property
+    def _by_node(self) -> dict[int, _Scope]:
+        cache = getattr(self, "_by_node_cache", None)
+        if cache is None:
+            cache = self._by_node_cache = {id(s.node): s for s in self.c.scopes if s.node is not None}
+        return cache
+
+    def _is_coroutine_def(self, node: ast.AsyncFunctionDef) -> bool:
+        if self._scope_of(node).has_yield:
+            return False
+        return all(self.decorator_name(d) in KEEPS_COROUTINE for d in node.decorator_list)
+
+    # names at call sites
+    def tables(self) -> None:
+        """Attach each scope's symtable, matching children by kind, name and line."""
+        top = symtable.symtable(self.src.text, self.src.path, "exec")
+        self.root.table = top
+        stack = [(self.root, top)]
+        while stack:
+            scope, table = stack.pop()
+            tables = list(table.get_children())
+            for child in scope.children:
+                match = _find_table(tables, child)
+                if match is None:
+                    continue
+                child.table = match
+                stack.append((child, match))
+
+    def owner(self, scope: _Scope, name: str) -> _Scope | None:
+        """The scope whose binding of ``name`` a reference in ``scope`` sees, or None (builtins)."""
+        if scope.table is None:
+            return None
+        if scope is self.root:
+            return self.root if self.bindings(self.root, name) else None
+        try:
+            sym = scope.table.lookup(name)
+        except KeyError:
+            return None
+        if sym.is_global():
+            return self.root if self.bindings(self.root, name) else None
+        if sym.is_free():
+            s = scope.parent
+            while s is not None and s.kind != "module":
+                if s.kind != "class" and s.table is not None:
+                    try:
+                        if s.table.lookup(name).is_local():
+                            return s
+                    except KeyError:
+                        pass
+                s = s.parent
+            return None
+        if sym.is_local():
+            return scope
+        return None
+
+    def resolve_name(self, scope: _Scope, name: str) -> tuple[_Scope | None, Binding]:
+        owner = self.owner(scope, name)
+        if owner is None:
+            return None, Binding(OTHER)
+        return owner, self.classify(owner, name)
+
+    def method_class(self, scope: _Scope, name: str) -> _Scope | None:
+        """The class whose instance (or class) ``name`` is, when it is a method's first parameter."""
+        owner = self.owner(scope, name)
+        if owner is None or owner.kind not in ("function", "async") or owner.parent.kind != "class":
+            return None
+        node = owner.node
+        params = [*node.args.posonlyargs, *node.args.args]
+        if not params or params[0].arg != name:
+            return None
+        decorators = {self.decorator_name(d) for d in node.decorator_list}
+        if "staticmethod" in decorators:
+            return None
+        if [k for k, _ in self.bindings(owner, name)] != ["param"]:
+            return None  # the parameter is rebound somewhere in the method
+        return owner.parent
+
+    def target(self, scope: _Scope, func: ast.expr) -> tuple[str, ...] | None:
+        if isinstance(func, ast.Name):
+            owner, binding = self.resolve_name(scope, func.id)
+            if binding.kind == CORO:
+                return ("coro", func.id)
+            if binding.kind == REF:
+                return ("qual", binding.target)
+            return None
+        if not isinstance(func, ast.Attribute):
+            return None
+        dotted = _dotted(func)
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        if "." not in rest:
+            cls = self.method_class(scope, head)
+            if cls is not None:
+                return ("method", cls.qualname, rest)
+        owner, binding = self.resolve_name(scope, head)
+        if binding.kind in (REF, CLASS):
+            return ("qual", f"{binding.target}.{rest}")
+        return None
+
+    def context(self, scope: _Scope) -> str:
+        return {"async": "async", "function": "sync", "module": "module", "class": "class"}.get(
+            scope.kind, "other"
+        )
+
+    def summary(self) -> ModuleSummary:
+        calls: list[CallSite] = []
+        if self.c.calls:
+            self.tables()
+            for scope, stmt in self.c.calls:
+                target = self.target(scope, stmt.value.func)
+                if target is None:
+                    continue
+                calls.append(
+                    CallSite(
+                        line=stmt.lineno,
+                        col=self.src.char_col(stmt.lineno, stmt.col_offset),
+                        end_line=stmt.end_lineno,
+                        end_col=self.src.char_col(stmt.end_lineno, stmt.end_col_offset),
+                        callee=_dotted(stmt.value.func) or "",
+                        target=target,
+                        context=self.context(scope),
+                        function=scope.qualname if scope is not self.root else "",
+                    )
+                )
+        names = {name: self.classify(self.root, name) for name in self._owned.get(id(self.root), {})}
+        names.pop("*", None)
+        classes = {}
+        for s in self.c.scopes:
+            if s.kind != "class":
+                continue
+            node = s.node
+            bases = []
+            for b in node.bases:
+                dotted = _dotted(b)
+                if dotted is None:
+                    bases.append("")
+                    continue
+                head, _, rest = dotted.partition(".")
+                _, binding = self.resolve_name(s.parent, head) if s.parent.table else (None, None)
+                if binding is None:
+                    binding = self.classify(self.root, head) if s.parent is self.root else Binding(OTHER)
+                if binding.kind in (REF, CLASS):
+                    bases.append(f"{binding.target}.{rest}" if rest else binding.target)
+                else:
+                    bases.append(dotted if not self.bindings(self.root, head) else "")
+            methods = {name: self.classify(s, name) for name in self._owned.get(id(s), {})}
+            attrs = {attr for child in s.children for _, attr in _all_attr_stores(child)}
+            classes[s.qualname] = ClassInfo(s.qualname, bases, methods, attrs)
+        return ModuleSummary(self.module, self.src.path, names, classes, calls)
+
+
+def _all_attr_stores(scope: _Scope):
+    yield from scope.attr_stores
+    for child in scope.children:
+        yield from _all_attr_stores(child)
+
+
+def _find_table(tables: list, scope: _Scope):
+    node = scope.node
+    if scope.kind == "comprehension":
+        names = {"listcomp", "setcomp", "dictcomp", "genexpr"}
+    elif scope.kind == "lambda":
+        names = {"lambda"}
+    else:
+        names = {node.name}
+    for i, t in enumerate(tables):
+        if t.get_name() in names and t.get_lineno() == node.lineno:
+            del tables[i]
+            return t
+    return None
+
+
+def summarize(source, module: str, is_package: bool = False) -> ModuleSummary:
+    """Summarise one parsed file (``source`` is a SourceFile whose ``tree`` parses)."""
+    collector = _Collector(module, is_package)
+    collector.visit(source.tree)
+    return _Summarizer(collector, source, module).summary()
