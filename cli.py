@@ -58,6 +58,10 @@ def _common(fn):
         click.option("-j", "--jobs", type=int, default=None, help="Worker processes [default: CPU count]."),
         click.option("--config", type=click.Path(dir_okay=False), help="A pyproject.toml to read settings from."),
         click.option("--include-generated", is_flag=True, default=None, help="Also process files marked @generated."),
+        click.option(
+            "--python", type=click.Path(), default=None,
+            help="Interpreter or virtual environment whose packages are read [default: $VIRTUAL_ENV, else this one].",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)

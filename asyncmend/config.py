@@ -24,6 +24,7 @@ class Settings:
     include_generated: bool = False
     unawaited_fix: str = "await"
     jobs: int | None = None
+    python: str | None = None  # the environment whose packages are read (see codemods.external)
 
     def with_options(self, **options) -> "Settings":
         """Command-line options win; ``None`` means "not given"."""

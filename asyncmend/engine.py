@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, TypeVar
 
 from codemods import ALL_RULES, FAMILIES, unawaited
+from codemods.external import ExternalResolver
 from codemods.index import ProjectIndex
 from codemods.summary import ModuleSummary, summarize
 
 from .config import Settings, enabled_rules
-from .discover import discover, module_name
+from .discover import discover, module_name, project_root
 from .model import AsyncmendError, Finding
 from .source import SourceFile, parse_ast, write_atomic
 from .suppress import is_suppressed, suppressions
@@ -76,12 +77,16 @@ def _is_generated(text: str) -> bool:
     return any(GENERATED_MARKER in line for line in head)
 
 
-def analyze_source(src: SourceFile, module: str, is_package: bool, settings: Settings) -> _Analysis:
+def analyze_source(
+    src: SourceFile, module: str, is_package: bool, settings: Settings, index_only: bool = False
+) -> _Analysis:
     if not settings.include_generated and _is_generated(src.text):
         return _Analysis(src.path, skipped=True)
     try:
         src.tree  # noqa: B018 - parse once, here
-        summary = summarize(src, module, is_package)
+        summary = summarize(src, module, is_package, with_calls=not index_only)
+        if index_only:
+            return _Analysis(src.path, summary, skipped=True)
         findings = [f for family in FAMILIES if hasattr(family, "check") for f in family.check(src)]
     except AsyncmendError as exc:
         return _Analysis(src.path, error=str(exc))
@@ -90,14 +95,36 @@ def analyze_source(src: SourceFile, module: str, is_package: bool, settings: Set
     return _Analysis(src.path, summary, findings, suppressions(src.text), digest=src.digest)
 
 
-def _analyze_path(job: tuple[str, Settings]) -> _Analysis:
-    path, settings = job
+def _analyze_path(job: tuple[str, Settings, bool]) -> _Analysis:
+    path, settings, index_only = job
     try:
         src = SourceFile.read(path)
     except AsyncmendError as exc:
-        return _Analysis(path, error=str(exc))
+        return _Analysis(path, error=str(exc), skipped=index_only)
+    if index_only and not _may_define_coroutines(src.raw, path):
+        return _Analysis(path, skipped=True)
     module, is_package = module_name(path)
-    return analyze_source(src, module, is_package, settings)
+    return analyze_source(src, module, is_package, settings, index_only)
+
+
+def _may_define_coroutines(raw: bytes, path: str) -> bool:
+    """Byte-level check for files read only for the index: a module with no ``async`` and no
+    ``Coroutine`` defines no coroutine function; packages' ``__init__`` may still re-export one."""
+    return b"async" in raw or b"Coroutine" in raw or os.path.basename(path) == "__init__.py"
+
+
+def _project_files(files: list[str], settings: Settings) -> list[str]:
+    """The other files of the projects the given files belong to, for the index."""
+    seen = {os.path.realpath(f) for f in files}
+    roots = sorted({project_root(f) for f in files})
+    extra = []
+    for root in roots:
+        for f in discover([str(root)], settings.exclude)[0]:
+            real = os.path.realpath(f)
+            if real not in seen:
+                seen.add(real)
+                extra.append(f)
+    return extra
 
 
 def _map(fn: Callable[[T], R], items: list[T], jobs: int) -> list[R]:
@@ -125,16 +152,19 @@ def analyze(paths: list[str], settings: Settings, stdin_text: str | None = None)
     list[_Analysis], ProjectIndex
 ]:
     files, problems = discover([p for p in paths if p != STDIN], settings.exclude)
-    jobs = _jobs(settings)
-    analyses = _map(_analyze_path, [(path, settings) for path in files], jobs)
+    jobs = [(path, settings, False) for path in files]
+    jobs += [(path, settings, True) for path in _project_files(files, settings)]
+    analyses = _map(_analyze_path, jobs, _jobs(settings))
     analyses.extend(_Analysis(path, error=message) for path, message in problems)
     if stdin_text is not None:
         src = SourceFile(STDIN, stdin_text.encode("utf-8"), stdin_text, "utf-8", False)
         analysis = analyze_source(src, "__main__", False, settings)
         analysis.source = src
         analyses.append(analysis)
-    index = ProjectIndex(a.summary for a in analyses if a.summary is not None)
-    return analyses, index
+    index = ProjectIndex(
+        (a.summary for a in analyses if a.summary is not None), external=ExternalResolver(settings.python)
+    )
+    return [a for a in analyses if not a.skipped], index
 
 
 def _findings(analysis: _Analysis, index: ProjectIndex, settings: Settings) -> list[Finding]:
@@ -149,7 +179,6 @@ def check(paths: list[str], settings: Settings, stdin_text: str | None = None) -
     results = [
         FileResult(a.path, _findings(a, index, settings), a.error)
         for a in analyses
-        if not a.skipped
     ]
     return RunResult(sorted(results, key=lambda r: r.path))
 
@@ -221,8 +250,6 @@ def fix(paths: list[str], settings: Settings, write: bool, stdin_text: str | Non
     done: list[FileResult] = []
     jobs = []
     for a in analyses:
-        if a.skipped:
-            continue
         result = FileResult(a.path, _findings(a, index, settings), a.error)
         if result.error is None and any(f.fix for f in result.findings):
             jobs.append((result, a.digest, settings, write, a.source))

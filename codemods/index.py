@@ -10,8 +10,10 @@ from typing import Callable, Iterable
 
 from .summary import CLASS, CORO, REF, Binding, ClassInfo, ModuleSummary
 
-# An optional resolver for names outside the project (the standard library, installed packages).
-External = Callable[[str], "bool | None"]
+# An optional resolver for names outside the project (the standard library, installed packages):
+# given a qualified name, or a class and a method name, it says where it found a coroutine
+# function ("typeshed", "package") or None.
+External = Callable[..., "str | None"]
 
 _MAX_DEPTH = 20
 
@@ -39,11 +41,18 @@ class ProjectIndex:
         if qual in self.classes:
             return Binding(CLASS, qual)
         parts = qual.split(".")
-        for cut in range(len(parts) - 1, 0, -1):
+        # Attribute access, as Python does it: a package's own binding of a name hides the
+        # submodule of that name (``from .notify import notify`` in ``__init__``).
+        summary = None
+        for cut in range(1, len(parts)):
             module = ".".join(parts[:cut])
-            summary = self.modules.get(module)
-            if summary is not None:
-                return self._member(summary, parts[cut:], depth)
+            here = self.modules.get(module)
+            if here is not None:
+                summary = here
+                if parts[cut] in here.names:
+                    return self._member(here, parts[cut:], depth)
+            elif summary is not None:
+                return None
         return None
 
     def _member(self, summary: ModuleSummary, rest: list[str], depth: int) -> Binding | None:
@@ -63,13 +72,28 @@ class ProjectIndex:
             return binding
         return None
 
-    def creates_coroutine(self, qual: str) -> bool:
+    def creates_coroutine(self, qual: str) -> str | None:
+        """Where ``qual`` was found to be a coroutine function ("index", "typeshed", ...), or None."""
         binding = self.resolve(qual)
         if binding is not None:
-            return binding.kind == CORO
+            return "index" if binding.kind == CORO else None
         if self.external is not None and not self._in_project(qual):
-            return bool(self.external(qual))
-        return False
+            return self.external(qual)
+        return None
+
+    def instance_method_creates_coroutine(self, class_qual: str, name: str, exact: bool) -> str | None:
+        """``x.name()`` on an instance of ``class_qual`` (``exact``: built by calling that very class)."""
+        if self._class(class_qual, 0) is None:
+            if self.external is not None and not self._in_project(class_qual):
+                return self.external(class_qual, name)
+            return None
+        if exact:
+            binding = self.method(class_qual, name)
+            family = self.ancestors(class_qual)
+            if binding is None or binding.kind != CORO or any(name in c.assigned_attrs for c in family):
+                return None
+            return "index"
+        return "index" if self.self_method_creates_coroutine(class_qual, name) else None
 
     def _in_project(self, qual: str) -> bool:
         parts = qual.split(".")

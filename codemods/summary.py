@@ -29,6 +29,8 @@ KEEPS_COROUTINE = frozenset(
     }
 )
 
+COROUTINE_TYPES = frozenset({"typing.Coroutine", "collections.abc.Coroutine", "typing_extensions.Coroutine"})
+
 # Binding kinds.
 CORO = "coro"  # an async def that returns a coroutine when called
 CLASS = "class"
@@ -149,7 +151,7 @@ class _Collector(ast.NodeVisitor):
                     self.visit(a.annotation)
         else:
             for a in all_args:
-                self.scope.bind(a.arg, "param")
+                self.scope.bind(a.arg, "param", _annotation_name(a.annotation))
 
     def _function(self, node, is_async: bool) -> None:
         for d in node.decorator_list:
@@ -216,6 +218,23 @@ class _Collector(ast.NodeVisitor):
     def visit_Name(self, node: ast.Name) -> None:
         if not isinstance(node.ctx, ast.Load):
             self.scope.bind(node.id, "store" if isinstance(node.ctx, ast.Store) else "del")
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        target = node.targets[0] if len(node.targets) == 1 else None
+        if isinstance(target, ast.Name) and isinstance(node.value, ast.Call) and _dotted(node.value.func):
+            self.visit(node.value)
+            self.scope.bind(target.id, "new", _dotted(node.value.func))
+            return
+        self.generic_visit(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if isinstance(node.target, ast.Name):
+            self.visit(node.annotation)
+            if node.value is not None:
+                self.visit(node.value)
+            self.scope.bind(node.target.id, "annotated", _annotation_name(node.annotation))
+            return
+        self.generic_visit(node)
 
     def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
         self.visit(node.value)
@@ -288,6 +307,16 @@ class _Collector(ast.NodeVisitor):
         if isinstance(node.value, ast.Call):
             self.calls.append((self.scope, node))
         self.generic_visit(node)
+
+
+def _annotation_name(node: ast.expr | None) -> str | None:
+    """The dotted class name an annotation names (also inside quotes), or None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return None
+    return _dotted(node) if node is not None else None
 
 
 # --- classification -------------------------------------------------------------------------------
@@ -370,7 +399,10 @@ class _Summarizer:
                 return Binding(REF, info) if info else Binding(OTHER)
             if kind == "class":
                 return Binding(CLASS, self._scope_of(info).qualname)
-        if all(kind == "async" and self._is_coroutine_def(info) for kind, info in binds):
+        if all(
+            (kind == "async" and self._is_coroutine_def(info)) or (kind == "def" and self._returns_coroutine(info))
+            for kind, info in binds
+        ):
             return Binding(CORO)
         return Binding(OTHER)
 
@@ -386,6 +418,15 @@ class _Summarizer:
 
     def _is_coroutine_def(self, node: ast.AsyncFunctionDef) -> bool:
         if self._scope_of(node).has_yield:
+            return False
+        return all(self.decorator_name(d) in KEEPS_COROUTINE for d in node.decorator_list)
+
+    def _returns_coroutine(self, node: ast.FunctionDef) -> bool:
+        """A plain function annotated to return a coroutine: calling it creates one all the same."""
+        returns = node.returns
+        if isinstance(returns, ast.Subscript):
+            returns = returns.value
+        if returns is None or self.decorator_name(returns) not in COROUTINE_TYPES:
             return False
         return all(self.decorator_name(d) in KEEPS_COROUTINE for d in node.decorator_list)
 
@@ -475,16 +516,32 @@ class _Summarizer:
         owner, binding = self.resolve_name(scope, head)
         if binding.kind in (REF, CLASS):
             return ("qual", f"{binding.target}.{rest}")
+        if owner is not None and "." not in rest:
+            return self.instance_target(owner, head, rest)
         return None
+
+    def instance_target(self, owner: _Scope, name: str, method: str) -> tuple[str, ...] | None:
+        """``x.m()`` where ``x`` is bound once, to ``Class(...)`` or with a ``Class`` annotation."""
+        binds = self.bindings(owner, name)
+        if len(binds) != 1 or binds[0][0] not in ("new", "annotated", "param") or not binds[0][1]:
+            return None
+        kind, dotted = binds[0]
+        head, _, rest = dotted.partition(".")
+        # A parameter's annotation is evaluated where the function is defined.
+        _, binding = self.resolve_name(owner.parent if kind == "param" else owner, head)
+        if binding.kind not in (REF, CLASS):
+            return None
+        cls = f"{binding.target}.{rest}" if rest else binding.target
+        return ("instance" if kind == "new" else "annotated", cls, method)
 
     def context(self, scope: _Scope) -> str:
         return {"async": "async", "function": "sync", "module": "module", "class": "class"}.get(
             scope.kind, "other"
         )
 
-    def summary(self) -> ModuleSummary:
+    def summary(self, with_calls: bool = True) -> ModuleSummary:
         calls: list[CallSite] = []
-        if self.c.calls:
+        if with_calls and self.c.calls:
             self.tables()
             for scope, stmt in self.c.calls:
                 target = self.target(scope, stmt.value.func)
@@ -550,8 +607,11 @@ def _find_table(tables: list, scope: _Scope):
     return None
 
 
-def summarize(source, module: str, is_package: bool = False) -> ModuleSummary:
-    """Summarise one parsed file (``source`` is a SourceFile whose ``tree`` parses)."""
+def summarize(source, module: str, is_package: bool = False, with_calls: bool = True) -> ModuleSummary:
+    """Summarise one parsed file (``source`` is a SourceFile whose ``tree`` parses).
+
+    ``with_calls=False`` gives only what the project index needs from a file that is not checked.
+    """
     collector = _Collector(module, is_package)
     collector.visit(source.tree)
-    return _Summarizer(collector, source, module).summary()
+    return _Summarizer(collector, source, module).summary(with_calls)

@@ -60,23 +60,32 @@ objects whose class is not known are never reported.
 RULES = (AM101,)
 
 
-def is_coroutine_call(call: CallSite, summary: ModuleSummary, index: ProjectIndex) -> bool:
+def coroutine_source(call: CallSite, index: ProjectIndex) -> str | None:
+    """Where the callee was found to be a coroutine function ("module", "index", "typeshed",
+    "package"), or None when it is not known to be one."""
     kind = call.target[0]
     if kind == "coro":
-        return True
+        return "module"
     if kind == "qual":
         return index.creates_coroutine(call.target[1])
     if kind == "method":
-        return index.self_method_creates_coroutine(call.target[1], call.target[2])
-    return False
+        return "module" if index.self_method_creates_coroutine(call.target[1], call.target[2]) else None
+    if kind in ("instance", "annotated"):
+        return index.instance_method_creates_coroutine(call.target[1], call.target[2], kind == "instance")
+    return None
 
 
 def resolve(summary: ModuleSummary, index: ProjectIndex) -> list[Finding]:
     """The findings of this family for one summarised module, given the project index."""
     findings = []
     for call in summary.calls:
-        if call.context != "async" or not is_coroutine_call(call, summary, index):
+        if call.context != "async":
             continue
+        source = coroutine_source(call, index)
+        if source is None:
+            continue
+        # An annotation says what a value should be, not what it is: a fix resting on it is a guess.
+        safety = "unsafe" if call.target[0] == "annotated" else "safe"
         findings.append(
             Finding(
                 path=summary.path,
@@ -87,7 +96,7 @@ def resolve(summary: ModuleSummary, index: ProjectIndex) -> list[Finding]:
                 col=call.col + 1,
                 end_line=call.end_line,
                 end_col=call.end_col + 1,
-                fix=Fix("await", "safe"),
+                fix=Fix("await", safety, {"via": source}),
             )
         )
     return findings
