@@ -31,6 +31,8 @@ KEEPS_COROUTINE = frozenset(
 
 COROUTINE_TYPES = frozenset({"typing.Coroutine", "collections.abc.Coroutine", "typing_extensions.Coroutine"})
 
+LOOP_FACTORIES = frozenset({"get_event_loop", "new_event_loop", "get_running_loop"})
+
 # Binding kinds.
 CORO = "coro"  # an async def that returns a coroutine when called
 CLASS = "class"
@@ -72,6 +74,7 @@ class CallSite:
     target: tuple[str, ...]
     context: str
     function: str  # qualified name of the enclosing function ("" at module level)
+    entry: str = ""  # "main-guard" or "module" for a statement at a script's top level
 
 
 @dataclass
@@ -82,6 +85,7 @@ class ModuleSummary:
     classes: dict[str, ClassInfo]
     calls: list[CallSite]
     star_imports: list[str] = field(default_factory=list)
+    module_loop: bool = False  # module-level code holds an event loop of its own
 
 
 # --- binding collection ---------------------------------------------------------------------------
@@ -543,6 +547,7 @@ class _Summarizer:
         calls: list[CallSite] = []
         if with_calls and self.c.calls:
             self.tables()
+            entries = _script_entries(self.src.tree)
             for scope, stmt in self.c.calls:
                 target = self.target(scope, stmt.value.func)
                 if target is None:
@@ -557,6 +562,7 @@ class _Summarizer:
                         target=target,
                         context=self.context(scope),
                         function=scope.qualname if scope is not self.root else "",
+                        entry=entries.get(id(stmt), ""),
                     )
                 )
         names = {name: self.classify(self.root, name) for name in self._owned.get(id(self.root), {})}
@@ -583,7 +589,34 @@ class _Summarizer:
             methods = {name: self.classify(s, name) for name in self._owned.get(id(s), {})}
             attrs = {attr for child in s.children for _, attr in _all_attr_stores(child)}
             classes[s.qualname] = ClassInfo(s.qualname, bases, methods, attrs)
-        return ModuleSummary(self.module, self.src.path, names, classes, calls)
+        module_loop = any(
+            kind == "new" and str(info).rpartition(".")[2] in LOOP_FACTORIES
+            for binds in self._owned.get(id(self.root), {}).values()
+            for kind, info in binds
+        )
+        return ModuleSummary(self.module, self.src.path, names, classes, calls, module_loop=module_loop)
+
+
+def _is_main_guard(node: ast.stmt) -> bool:
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+        return False
+    test = node.test
+    sides = [test.left, *test.comparators]
+    return (
+        len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Eq)
+        and any(isinstance(x, ast.Name) and x.id == "__name__" for x in sides)
+        and any(isinstance(x, ast.Constant) and x.value == "__main__" for x in sides)
+    )
+
+
+def _script_entries(tree: ast.Module) -> dict[int, str]:
+    """Statements at a script's top level: the module body and ``if __name__ == "__main__":``."""
+    out = {id(stmt): "module" for stmt in tree.body}
+    for stmt in tree.body:
+        if _is_main_guard(stmt):
+            out.update((id(s), "main-guard") for s in stmt.body)
+    return out
 
 
 def _all_attr_stores(scope: _Scope):
