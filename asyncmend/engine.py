@@ -170,7 +170,7 @@ def analyze(paths: list[str], settings: Settings, stdin_text: str | None = None)
 def _findings(analysis: _Analysis, index: ProjectIndex, settings: Settings) -> list[Finding]:
     if analysis.summary is None:
         return []
-    found = [*analysis.findings, *unawaited.resolve(analysis.summary, index)]
+    found = [*analysis.findings, *unawaited.resolve(analysis.summary, index, settings.unawaited_fix)]
     return _filter(analysis, found, settings)
 
 

@@ -16,6 +16,8 @@ import ast
 import symtable
 from dataclasses import dataclass, field
 
+from . import syncfix
+
 # Decorators known to leave an ``async def`` a coroutine function (resolved qualified names).
 KEEPS_COROUTINE = frozenset(
     {
@@ -75,6 +77,8 @@ class CallSite:
     context: str
     function: str  # qualified name of the enclosing function ("" at module level)
     entry: str = ""  # "main-guard" or "module" for a statement at a script's top level
+    loop_plan: dict | None = None  # see codemods.syncfix, for calls in synchronous code
+    alone: bool = False  # the statement is alone on its lines (it can become several statements)
 
 
 @dataclass
@@ -86,6 +90,9 @@ class ModuleSummary:
     calls: list[CallSite]
     star_imports: list[str] = field(default_factory=list)
     module_loop: bool = False  # module-level code holds an event loop of its own
+    task_name: str = "task"  # names free in the module, for fixes that need new ones
+    loop_task_names: list[str] = field(default_factory=list)  # one per planned loop-task fix
+    tasks_set_name: str = "_background_tasks"
 
 
 # --- binding collection ---------------------------------------------------------------------------
@@ -543,6 +550,38 @@ class _Summarizer:
             scope.kind, "other"
         )
 
+    def loop_plan(self, scope: _Scope, stmt: ast.Expr) -> dict | None:
+        if scope is self.root:
+            tree = self.src.tree
+            blocks = [tree.body, *(s.body for s in tree.body if _is_main_guard(s))]
+            block = next((b for b in blocks if any(x is stmt for x in b)), [])
+            params = []
+        else:
+            block = scope.node.body
+            args = scope.node.args
+            params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+        plan = syncfix.loop_plan(
+            block, stmt, params,
+            bound_once=lambda name: len(self.bindings(scope, name)) == 1,
+            position=lambda node: (node.lineno, self.src.char_col(node.lineno, node.col_offset)),
+        )
+        return plan
+
+    @property
+    def taken_names(self) -> set[str]:
+        taken = getattr(self, "_taken", None)
+        if taken is None:
+            taken = self._taken = {n.id for n in ast.walk(self.src.tree) if isinstance(n, ast.Name)}
+            for scope in self.c.scopes:
+                taken.update(scope.binds)
+        return taken
+
+    def alone(self, stmt: ast.Expr) -> bool:
+        lines = self.src.lines
+        before = lines[stmt.lineno - 1].encode("utf-8")[: stmt.col_offset]
+        after = lines[stmt.end_lineno - 1].encode("utf-8")[stmt.end_col_offset:].strip()
+        return not before.strip() and (not after or after.startswith(b"#"))
+
     def summary(self, with_calls: bool = True) -> ModuleSummary:
         calls: list[CallSite] = []
         if with_calls and self.c.calls:
@@ -552,6 +591,8 @@ class _Summarizer:
                 target = self.target(scope, stmt.value.func)
                 if target is None:
                     continue
+                context = self.context(scope)
+                plan = self.loop_plan(scope, stmt) if context in ("sync", "module") else None
                 calls.append(
                     CallSite(
                         line=stmt.lineno,
@@ -563,6 +604,8 @@ class _Summarizer:
                         context=self.context(scope),
                         function=scope.qualname if scope is not self.root else "",
                         entry=entries.get(id(stmt), ""),
+                        loop_plan=plan,
+                        alone=self.alone(stmt),
                     )
                 )
         names = {name: self.classify(self.root, name) for name in self._owned.get(id(self.root), {})}
@@ -594,7 +637,20 @@ class _Summarizer:
             for binds in self._owned.get(id(self.root), {}).values()
             for kind, info in binds
         )
-        return ModuleSummary(self.module, self.src.path, names, classes, calls, module_loop=module_loop)
+        summary = ModuleSummary(self.module, self.src.path, names, classes, calls, module_loop=module_loop)
+        if calls:
+            taken = set(self.taken_names)
+            summary.task_name = syncfix.free_name("task", set(taken))
+            summary.loop_task_names = [syncfix.free_name("task", taken) for c in calls if c.loop_plan]
+            summary.tasks_set_name = self.tasks_set_name()
+        return summary
+
+    def tasks_set_name(self) -> str:
+        """``_background_tasks``, reused when the module already keeps one (``= set()``)."""
+        binds = self.bindings(self.root, "_background_tasks")
+        if len(binds) == 1 and binds[0] == ("new", "set"):
+            return "_background_tasks"
+        return syncfix.free_name("_background_tasks", set(self.taken_names))
 
 
 def _is_main_guard(node: ast.stmt) -> bool:

@@ -117,73 +117,61 @@ def coroutine_source(call: CallSite, index: ProjectIndex) -> str | None:
     return None
 
 
-def resolve(summary: ModuleSummary, index: ProjectIndex) -> list[Finding]:
-    """The findings of this family for one summarised module, given the project index."""
+def resolve(summary: ModuleSummary, index: ProjectIndex, mode: str = "await") -> list[Finding]:
+    """The findings of this family for one summarised module, given the project index.
+
+    ``mode`` is "await" or "task" (``--unawaited-fix``): how a call inside a coroutine is mended.
+    """
     findings = []
+    task_names = iter(summary.loop_task_names)
     for call in summary.calls:
         if call.context not in ("async", "sync", "module"):
             continue
         source = coroutine_source(call, index)
         if source is None:
             continue
-        if call.context != "async":
-            findings.append(_sync_caller(call, summary, source))
-            continue
-        # An annotation says what a value should be, not what it is: a fix resting on it is a guess.
-        safety = "unsafe" if call.target[0] == "annotated" else "safe"
+        if call.context == "async":
+            rule, message, fix = AM101, AM101.summary.format(callee=call.callee), _async_fix(call, summary, mode)
+            fix.params["via"] = source
+        else:
+            rule, message, fix = AM102, *_sync_fix(call, summary, task_names)
+            if fix is not None:
+                fix.params["via"] = source
         findings.append(
             Finding(
-                path=summary.path,
-                rule=AM101.code,
-                name=AM101.name,
-                message=AM101.summary.format(callee=call.callee),
-                line=call.line,
-                col=call.col + 1,
-                end_line=call.end_line,
-                end_col=call.end_col + 1,
-                fix=Fix("await", safety, {"via": source}),
+                path=summary.path, rule=rule.code, name=rule.name, message=message, line=call.line,
+                col=call.col + 1, end_line=call.end_line, end_col=call.end_col + 1, fix=fix,
             )
         )
     return findings
 
 
-def _sync_caller(call: CallSite, summary: ModuleSummary, source: str) -> Finding:
+def _async_fix(call: CallSite, summary: ModuleSummary, mode: str) -> Fix:
+    # An annotation says what a value should be, not what it is: a fix resting on it is a guess.
+    safety = "unsafe" if call.target[0] == "annotated" else "safe"
+    if mode == "task" and call.alone and _asyncio_is_free(summary):
+        return Fix("task", safety, {"task": summary.task_name, "tasks": summary.tasks_set_name})
+    return Fix("await", safety)
+
+
+def _asyncio_is_free(summary: ModuleSummary) -> bool:
+    return summary.names.get("asyncio") in (None, Binding(REF, "asyncio"))
+
+
+def _sync_fix(call: CallSite, summary: ModuleSummary, task_names) -> tuple[str, Fix | None]:
     message = AM102.summary.format(callee=call.callee)
-    fix = None
-    asyncio_free = summary.names.get("asyncio") in (None, Binding(REF, "asyncio"))
-    if call.context == "module" and call.entry and not summary.module_loop and asyncio_free:
-        fix = Fix("asyncio-run", "safe" if call.entry == "main-guard" else "unsafe", {"via": source})
-    elif call.context == "module":
-        message += "; no fix: the module holds an event loop of its own"
-    else:
-        message += "; no fix: run it with `asyncio.run(...)` or from a coroutine (not decided for you)"
-    return Finding(
-        path=summary.path, rule=AM102.code, name=AM102.name, message=message, line=call.line,
-        col=call.col + 1, end_line=call.end_line, end_col=call.end_col + 1, fix=fix,
-    )
+    plan = call.loop_plan
+    if plan is not None:
+        params = {"loop": plan["loop"], "task": next(task_names), "anchor": plan["anchor"]}
+        return message, Fix("loop-task", plan["safety"], params)
+    if call.context == "module" and call.entry and not summary.module_loop and _asyncio_is_free(summary):
+        return message, Fix("asyncio-run", "safe" if call.entry == "main-guard" else "unsafe")
+    if call.context == "module":
+        return message + "; no fix: the module holds an event loop it does not plainly run", None
+    return message + "; no fix: run it with `asyncio.run(...)` or from a coroutine (not decided for you)", None
 
 
 def rewrite(module: "cst.Module", findings: list[Finding], locate: "Locator", context: "CodemodContext"):
-    import libcst as cst
+    from .unawaited_rewrite import rewrite as _rewrite
 
-    from libcst.codemod.visitors import AddImportsVisitor
-
-    targets = {}
-    for f in findings:
-        node = locate(f, cst.Expr)
-        if node is not None and f.fix is not None:
-            targets[id(node)] = f.fix.action
-
-    class Mend(cst.CSTTransformer):
-        def leave_Expr(self, original_node: cst.Expr, updated_node: cst.Expr) -> cst.Expr:
-            action = targets.get(id(original_node))
-            call = updated_node.value
-            if action is None or not isinstance(call, cst.Call):
-                return updated_node
-            if action == "asyncio-run":
-                AddImportsVisitor.add_needed_import(context, "asyncio")
-                run = cst.Attribute(value=cst.Name("asyncio"), attr=cst.Name("run"))
-                return updated_node.with_changes(value=cst.Call(func=run, args=[cst.Arg(value=call)]))
-            return updated_node.with_changes(value=cst.Await(expression=call))
-
-    return module.visit(Mend()) if targets else module
+    return _rewrite(module, findings, locate, context)
