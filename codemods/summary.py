@@ -90,9 +90,6 @@ class ModuleSummary:
     calls: list[CallSite]
     star_imports: list[str] = field(default_factory=list)
     module_loop: bool = False  # module-level code holds an event loop of its own
-    task_name: str = "task"  # names free in the module, for fixes that need new ones
-    loop_task_names: list[str] = field(default_factory=list)  # one per planned loop-task fix
-    tasks_set_name: str = "_background_tasks"
 
 
 # --- binding collection ---------------------------------------------------------------------------
@@ -567,15 +564,6 @@ class _Summarizer:
         )
         return plan
 
-    @property
-    def taken_names(self) -> set[str]:
-        taken = getattr(self, "_taken", None)
-        if taken is None:
-            taken = self._taken = {n.id for n in ast.walk(self.src.tree) if isinstance(n, ast.Name)}
-            for scope in self.c.scopes:
-                taken.update(scope.binds)
-        return taken
-
     def alone(self, stmt: ast.Expr) -> bool:
         lines = self.src.lines
         before = lines[stmt.lineno - 1].encode("utf-8")[: stmt.col_offset]
@@ -637,20 +625,7 @@ class _Summarizer:
             for binds in self._owned.get(id(self.root), {}).values()
             for kind, info in binds
         )
-        summary = ModuleSummary(self.module, self.src.path, names, classes, calls, module_loop=module_loop)
-        if calls:
-            taken = set(self.taken_names)
-            summary.task_name = syncfix.free_name("task", set(taken))
-            summary.loop_task_names = [syncfix.free_name("task", taken) for c in calls if c.loop_plan]
-            summary.tasks_set_name = self.tasks_set_name()
-        return summary
-
-    def tasks_set_name(self) -> str:
-        """``_background_tasks``, reused when the module already keeps one (``= set()``)."""
-        binds = self.bindings(self.root, "_background_tasks")
-        if len(binds) == 1 and binds[0] == ("new", "set"):
-            return "_background_tasks"
-        return syncfix.free_name("_background_tasks", set(self.taken_names))
+        return ModuleSummary(self.module, self.src.path, names, classes, calls, module_loop=module_loop)
 
 
 def _is_main_guard(node: ast.stmt) -> bool:

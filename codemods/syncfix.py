@@ -102,12 +102,3 @@ def loop_plan(
     if any(_leaves_early(s) for s in between) or getattr(node, "decorator_list", None):
         return None
     return {"loop": loop, "safety": safety, "anchor": [where, *position(node)]}
-
-
-def free_name(base: str, taken: set[str]) -> str:
-    name, n = base, 1
-    while name in taken:
-        n += 1
-        name = f"{base}_{n}"
-    taken.add(name)
-    return name

@@ -123,7 +123,6 @@ def resolve(summary: ModuleSummary, index: ProjectIndex, mode: str = "await") ->
     ``mode`` is "await" or "task" (``--unawaited-fix``): how a call inside a coroutine is mended.
     """
     findings = []
-    task_names = iter(summary.loop_task_names)
     for call in summary.calls:
         if call.context not in ("async", "sync", "module"):
             continue
@@ -134,7 +133,7 @@ def resolve(summary: ModuleSummary, index: ProjectIndex, mode: str = "await") ->
             rule, message, fix = AM101, AM101.summary.format(callee=call.callee), _async_fix(call, summary, mode)
             fix.params["via"] = source
         else:
-            rule, message, fix = AM102, *_sync_fix(call, summary, task_names)
+            rule, message, fix = AM102, *_sync_fix(call, summary)
             if fix is not None:
                 fix.params["via"] = source
         findings.append(
@@ -150,7 +149,7 @@ def _async_fix(call: CallSite, summary: ModuleSummary, mode: str) -> Fix:
     # An annotation says what a value should be, not what it is: a fix resting on it is a guess.
     safety = "unsafe" if call.target[0] == "annotated" else "safe"
     if mode == "task" and call.alone and _asyncio_is_free(summary):
-        return Fix("task", safety, {"task": summary.task_name, "tasks": summary.tasks_set_name})
+        return Fix("task", safety)
     return Fix("await", safety)
 
 
@@ -158,11 +157,11 @@ def _asyncio_is_free(summary: ModuleSummary) -> bool:
     return summary.names.get("asyncio") in (None, Binding(REF, "asyncio"))
 
 
-def _sync_fix(call: CallSite, summary: ModuleSummary, task_names) -> tuple[str, Fix | None]:
+def _sync_fix(call: CallSite, summary: ModuleSummary) -> tuple[str, Fix | None]:
     message = AM102.summary.format(callee=call.callee)
     plan = call.loop_plan
     if plan is not None:
-        params = {"loop": plan["loop"], "task": next(task_names), "anchor": plan["anchor"]}
+        params = {"loop": plan["loop"], "anchor": plan["anchor"]}
         return message, Fix("loop-task", plan["safety"], params)
     if call.context == "module" and call.entry and not summary.module_loop and _asyncio_is_free(summary):
         return message, Fix("asyncio-run", "safe" if call.entry == "main-guard" else "unsafe")

@@ -7,8 +7,12 @@
 - ``task``: ``foo()`` becomes a task kept alive in a module-level set until it is done.
 
 A finding whose nodes cannot all be found is skipped whole: a fix is applied completely or not at all.
+New names (``task``, ``task_2``, ``_background_tasks``) are chosen here, free in the whole module; an
+existing module-level ``_background_tasks = set()`` is reused, so a second run adds nothing.
 """
 from __future__ import annotations
+
+import ast
 
 import libcst as cst
 from libcst.codemod import CodemodContext
@@ -42,7 +46,9 @@ class _Mend(cst.CSTTransformer):
         self.actions: dict[int, Finding] = {}  # Expr or SimpleStatementLine id -> finding
         self.before: dict[int, list[cst.SimpleStatementLine]] = {}
         self.after: dict[int, list[cst.SimpleStatementLine]] = {}
-        self.tasks_set: str | None = None
+        self.names: dict[int, str] = {}  # new task variable per target node
+        self.tasks_set = "_background_tasks"
+        self.tasks_set_used = False
 
     # one statement, one expression
 
@@ -56,7 +62,7 @@ class _Mend(cst.CSTTransformer):
             AddImportsVisitor.add_needed_import(self.context, "asyncio")
             return updated_node.with_changes(value=_call("asyncio.run", call))
         if action == "loop-task":
-            return _assign(params["task"], _call(f"{params['loop']}.create_task", call))
+            return _assign(self.names[id(original_node)], _call(f"{params['loop']}.create_task", call))
         return updated_node.with_changes(value=cst.Await(expression=call))
 
     # one statement becomes several
@@ -66,9 +72,9 @@ class _Mend(cst.CSTTransformer):
         if finding is None:
             return updated_node
         [expr] = updated_node.body
-        task, tasks = finding.fix.params["task"], finding.fix.params["tasks"]
+        task, tasks = self.names[id(original_node)], self.tasks_set
         AddImportsVisitor.add_needed_import(self.context, "asyncio")
-        self.tasks_set = tasks
+        self.tasks_set_used = True
         first = updated_node.with_changes(body=[_assign(task, _call("asyncio.create_task", expr.value))])
         return cst.FlattenSentinel(
             [
@@ -97,7 +103,7 @@ class _Mend(cst.CSTTransformer):
         body = self._insert(original_node.body, updated_node.body) if (self.before or self.after) else list(
             updated_node.body
         )
-        if self.tasks_set and not _keeps_set(updated_node, self.tasks_set):
+        if self.tasks_set_used and not _keeps_set(updated_node, self.tasks_set):
             at = _after_imports(body)
             declaration = _line(_assign(self.tasks_set, _call("set"))).with_changes(
                 leading_lines=[cst.EmptyLine()] if at else []
@@ -106,14 +112,19 @@ class _Mend(cst.CSTTransformer):
         return updated_node.with_changes(body=body)
 
 
-def _keeps_set(module: cst.Module, name: str) -> bool:
+def _keeps_set(module: cst.Module, name: str, exactly_a_set: bool = False) -> bool:
+    """Whether the module binds ``name`` at its top level (to ``set()``, with ``exactly_a_set``)."""
     for stmt in module.body:
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
                 if isinstance(small, cst.Assign) and any(
                     isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets
                 ):
-                    return True
+                    value = small.value
+                    return not exactly_a_set or (
+                        isinstance(value, cst.Call) and isinstance(value.func, cst.Name)
+                        and value.func.value == "set" and not value.args
+                    )
     return False
 
 
@@ -132,8 +143,42 @@ def _after_imports(body: list[cst.BaseStatement]) -> int:
     return at
 
 
+def _taken_names(module: cst.Module) -> set[str]:
+    taken = set()
+    for node in ast.walk(ast.parse(module.code)):
+        if isinstance(node, ast.Name):
+            taken.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            taken.add(node.name)
+        elif isinstance(node, ast.arg):
+            taken.add(node.arg)
+        elif isinstance(node, ast.alias):
+            taken.add((node.asname or node.name).partition(".")[0])
+    return taken
+
+
+def _free_name(base: str, taken: set[str]) -> str:
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    taken.add(name)
+    return name
+
+
+def _tasks_set_name(module: cst.Module, taken: set[str]) -> str:
+    if _keeps_set(module, "_background_tasks", exactly_a_set=True):
+        return "_background_tasks"
+    return _free_name("_background_tasks", taken)
+
+
 def rewrite(module: cst.Module, findings: list[Finding], locate: Locator, context: CodemodContext) -> cst.Module:
     mend = _Mend(context)
+    needs_names = any(f.fix is not None and f.fix.action in ("task", "loop-task") for f in findings)
+    taken = _taken_names(module) if needs_names else set()
+    if any(f.fix is not None and f.fix.action == "task" for f in findings):
+        mend.tasks_set = _tasks_set_name(module, taken)
+    task_name = _free_name("task", set(taken)) if needs_names else "task"
     for f in findings:
         if f.fix is None:
             continue
@@ -145,15 +190,15 @@ def rewrite(module: cst.Module, findings: list[Finding], locate: Locator, contex
             if line is None or len(line.body) != 1 or line.body[0] is not expr:
                 continue
             mend.actions[id(line)] = f
+            mend.names[id(line)] = task_name
             continue
         if f.fix.action == "loop-task":
             where, line, col = f.fix.params["anchor"]
             anchor = locate.at(line, col, cst.BaseStatement)
             if anchor is None:
                 continue
-            statement = cst.SimpleStatementLine(
-                body=[cst.Expr(_call(f"{f.fix.params['loop']}.run_until_complete", cst.Name(f.fix.params["task"])))]
-            )
+            name = mend.names[id(expr)] = _free_name("task", taken)
+            statement = _line(_call(f"{f.fix.params['loop']}.run_until_complete", cst.Name(name)))
             (mend.before if where == "before" else mend.after).setdefault(id(anchor), []).append(statement)
         mend.actions[id(expr)] = f
     return module.visit(mend) if mend.actions else module
