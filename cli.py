@@ -83,6 +83,12 @@ def _report_errors(run: engine.RunResult) -> None:
         click.echo(f"{r.path}: {r.error}", err=True)
 
 
+def _exit_code(run: engine.RunResult, problems: bool) -> int:
+    if any(r.error.startswith(engine.INTERNAL_ERROR) for r in run.errors):
+        return 2
+    return 1 if problems or run.errors else 0
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="asyncmend")
 def main() -> None:
@@ -103,7 +109,7 @@ def check(paths, fmt, config, include_generated, **options) -> None:
     click.echo(report.as_json(run) if fmt == "json" else report.as_text(run), nl=False)
     _report_errors(run)
     click.echo(report.check_summary(run), err=True)
-    sys.exit(1 if run.findings or run.errors else 0)
+    sys.exit(_exit_code(run, bool(run.findings)))
 
 
 @main.command()
@@ -145,7 +151,7 @@ def fix(paths, diff, check_only, config, include_generated, unsafe_fixes, unawai
     _report_errors(run)
     click.echo(report.fix_summary(run, wrote=not diff), err=True)
     pending = diff and check_only and any(r.changed for r in run.files)
-    sys.exit(1 if pending or run.errors or (not diff and run.findings) else 0)
+    sys.exit(_exit_code(run, pending or (not diff and bool(run.findings))))
 
 
 def _colour(diff: str) -> str:

@@ -24,6 +24,7 @@ from .source import SourceFile, parse_ast, write_atomic
 from .suppress import is_suppressed, suppressions
 
 GENERATED_MARKER = "@generated"
+INTERNAL_ERROR = "internal error"
 STDIN = "-"
 
 T = TypeVar("T")
@@ -214,7 +215,7 @@ def apply_fixes(src: SourceFile, findings: list[Finding]) -> str:
     try:
         parse_ast(new, src.path)
     except AsyncmendError as exc:
-        raise AsyncmendError(f"internal error: the fixed code does not parse ({exc}); not written")
+        raise AsyncmendError(f"{INTERNAL_ERROR}: the fixed code does not parse ({exc}); not written") from None
     return new
 
 

@@ -191,3 +191,16 @@ def test_installed_console_script(tree: Path) -> None:
     assert proc.returncode == 1 and "+    await ping()" in proc.stdout
     proc = subprocess.run([exe, "check", "--select", "nope"], cwd=tree, capture_output=True, text=True)
     assert proc.returncode == 2 and "nope" in proc.stderr
+
+
+def test_a_fix_that_does_not_parse_is_never_written(tree: Path, monkeypatch) -> None:
+    import codemods.unawaited
+
+    class Broken:
+        code = "def (:\n"
+
+    monkeypatch.setattr(codemods.unawaited, "rewrite", lambda *args: Broken())
+    result = run(["fix", "pkg"], tree)
+    assert result.exit_code == 2
+    assert "pkg/bad.py: internal error: the fixed code does not parse" in result.stderr
+    assert (tree / "pkg" / "bad.py").read_bytes() == BUGGY
