@@ -37,6 +37,7 @@ LOOP_FACTORIES = frozenset({"get_event_loop", "new_event_loop", "get_running_loo
 
 # Binding kinds.
 CORO = "coro"  # an async def that returns a coroutine when called
+RETURNS_COROUTINE = "returns-coroutine"  # Binding.target of a CORO whose awaited result is a coroutine
 CLASS = "class"
 REF = "ref"  # an import: the binding is another qualified name
 OTHER = "other"
@@ -79,6 +80,7 @@ class CallSite:
     entry: str = ""  # "main-guard" or "module" for a statement at a script's top level
     loop_plan: dict | None = None  # see codemods.syncfix, for calls in synchronous code
     alone: bool = False  # the statement is alone on its lines (it can become several statements)
+    awaited: bool = False  # the statement is ``await call()``: its result is dropped
 
 
 @dataclass
@@ -312,7 +314,8 @@ class _Collector(ast.NodeVisitor):
     visit_YieldFrom = visit_Yield
 
     def visit_Expr(self, node: ast.Expr) -> None:
-        if isinstance(node.value, ast.Call):
+        value = node.value
+        if isinstance(value, ast.Call) or (isinstance(value, ast.Await) and isinstance(value.value, ast.Call)):
             self.calls.append((self.scope, node))
         self.generic_visit(node)
 
@@ -411,6 +414,8 @@ class _Summarizer:
             (kind == "async" and self._is_coroutine_def(info)) or (kind == "def" and self._returns_coroutine(info))
             for kind, info in binds
         ):
+            if all(kind == "async" and self._returns_coroutine(info) for kind, info in binds):
+                return Binding(CORO, RETURNS_COROUTINE)
             return Binding(CORO)
         return Binding(OTHER)
 
@@ -429,8 +434,9 @@ class _Summarizer:
             return False
         return all(self.decorator_name(d) in KEEPS_COROUTINE for d in node.decorator_list)
 
-    def _returns_coroutine(self, node: ast.FunctionDef) -> bool:
-        """A plain function annotated to return a coroutine: calling it creates one all the same."""
+    def _returns_coroutine(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """A function annotated to return a coroutine: a plain one creates a coroutine when called,
+        an ``async def`` gives one when awaited."""
         returns = node.returns
         if isinstance(returns, ast.Subscript):
             returns = returns.value
@@ -507,7 +513,7 @@ class _Summarizer:
         if isinstance(func, ast.Name):
             owner, binding = self.resolve_name(scope, func.id)
             if binding.kind == CORO:
-                return ("coro", func.id)
+                return ("coro", func.id, binding.target)
             if binding.kind == REF:
                 return ("qual", binding.target)
             return None
@@ -576,7 +582,9 @@ class _Summarizer:
             self.tables()
             entries = _script_entries(self.src.tree)
             for scope, stmt in self.c.calls:
-                target = self.target(scope, stmt.value.func)
+                awaited = isinstance(stmt.value, ast.Await)
+                call = stmt.value.value if awaited else stmt.value
+                target = self.target(scope, call.func)
                 if target is None:
                     continue
                 context = self.context(scope)
@@ -587,13 +595,14 @@ class _Summarizer:
                         col=self.src.char_col(stmt.lineno, stmt.col_offset),
                         end_line=stmt.end_lineno,
                         end_col=self.src.char_col(stmt.end_lineno, stmt.end_col_offset),
-                        callee=_dotted(stmt.value.func) or "",
+                        callee=_dotted(call.func) or "",
                         target=target,
                         context=self.context(scope),
                         function=scope.qualname if scope is not self.root else "",
                         entry=entries.get(id(stmt), ""),
                         loop_plan=plan,
                         alone=self.alone(stmt),
+                        awaited=awaited,
                     )
                 )
         names = {name: self.classify(self.root, name) for name in self._owned.get(id(self.root), {})}

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from asyncmend.model import Finding, Fix, Rule
 
 from .index import ProjectIndex
-from .summary import REF, Binding, CallSite, ModuleSummary
+from .summary import CORO, REF, RETURNS_COROUTINE, Binding, CallSite, ModuleSummary
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -124,6 +124,11 @@ def resolve(summary: ModuleSummary, index: ProjectIndex, mode: str = "await") ->
     """
     findings = []
     for call in summary.calls:
+        if call.awaited:
+            finding = _awaited_coroutine(call, summary, index)
+            if finding is not None:
+                findings.append(finding)
+            continue
         if call.context not in ("async", "sync", "module"):
             continue
         source = coroutine_source(call, index)
@@ -143,6 +148,28 @@ def resolve(summary: ModuleSummary, index: ProjectIndex, mode: str = "await") ->
             )
         )
     return findings
+
+
+def _awaited_coroutine(call: CallSite, summary: ModuleSummary, index: ProjectIndex) -> Finding | None:
+    """``await f()`` where ``f`` is an ``async def`` annotated to return a coroutine: that one is dropped."""
+    kind = call.target[0]
+    if kind == "coro":
+        binding = Binding(CORO, call.target[2])
+    elif kind == "qual":
+        binding = index.resolve(call.target[1])
+    elif kind in ("method", "instance", "annotated"):
+        binding = index.method(call.target[1], call.target[2])
+    else:
+        return None
+    if binding is None or binding.kind != CORO or binding.target != RETURNS_COROUTINE:
+        return None
+    safety = "safe" if kind in ("coro", "qual", "instance") else "unsafe"
+    return Finding(
+        path=summary.path, rule=AM101.code, name=AM101.name,
+        message=f"Coroutine returned by `await {call.callee}()` is never awaited",
+        line=call.line, col=call.col + 1, end_line=call.end_line, end_col=call.end_col + 1,
+        fix=Fix("await-result", safety, {"via": "module" if kind == "coro" else "index"}),
+    )
 
 
 def _async_fix(call: CallSite, summary: ModuleSummary, mode: str) -> Fix:

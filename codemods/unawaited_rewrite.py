@@ -1,6 +1,7 @@
 """LibCST rewrites for the unawaited family, one per fix action:
 
 - ``await``: ``foo()`` becomes ``await foo()``;
+- ``await-result``: ``await foo()`` becomes ``await (await foo())`` (``foo`` returns a coroutine);
 - ``asyncio-run``: ``main()`` becomes ``asyncio.run(main())``;
 - ``loop-task``: ``foo()`` becomes ``task = loop.create_task(foo())``, and
   ``loop.run_until_complete(task)`` goes before (or after) the planned anchor statement;
@@ -55,6 +56,9 @@ class _Mend(cst.CSTTransformer):
     def leave_Expr(self, original_node: cst.Expr, updated_node: cst.Expr) -> cst.BaseSmallStatement:
         finding = self.actions.get(id(original_node))
         call = updated_node.value
+        if finding is not None and finding.fix.action == "await-result" and isinstance(call, cst.Await):
+            inner = call.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+            return updated_node.with_changes(value=cst.Await(expression=inner))
         if finding is None or not isinstance(call, cst.Call):
             return updated_node
         action, params = finding.fix.action, finding.fix.params
