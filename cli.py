@@ -26,6 +26,15 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...] | None:
     return out or None
 
 
+def _shard(value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    k, sep, n = value.partition("/")
+    if not (sep and k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+        raise AsyncmendError(f"--shard takes K/N with 1 <= K <= N, not {value!r}")
+    return int(k), int(n)
+
+
 def _settings(config: str | None, **options) -> Settings:
     path = None
     if config is not None:
@@ -37,6 +46,8 @@ def _settings(config: str | None, **options) -> Settings:
     settings = load_settings(path)
     for key in ("select", "ignore", "exclude"):
         options[key] = _split(options.get(key) or ())
+    options["cache"] = not options.pop("no_cache", False)
+    options["shard"] = _shard(options.get("shard"))
     if options.get("exclude") is not None:
         options["exclude"] = settings.exclude + options["exclude"]
     settings = settings.with_options(**options)
@@ -58,6 +69,13 @@ def _common(fn):
         click.option("-j", "--jobs", type=int, default=None, help="Worker processes [default: CPU count]."),
         click.option("--config", type=click.Path(dir_okay=False), help="A pyproject.toml to read settings from."),
         click.option("--include-generated", is_flag=True, default=None, help="Also process files marked @generated."),
+        click.option("--no-cache", is_flag=True, help="Neither read nor write the analysis cache."),
+        click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+                     help="Where the analysis cache lives [default: .asyncmend_cache at the project root]."),
+        click.option("--shard", type=str, default=None, metavar="K/N",
+                     help="Check only the K-th of N deterministic shares of the files (CI matrices)."),
+        click.option("--index", "index_file", type=click.Path(dir_okay=False), default=None,
+                     help="Project summaries written by `asyncmend index --output` (with --shard)."),
         click.option(
             "--python", type=click.Path(), default=None,
             help="Interpreter or virtual environment whose packages are read [default: $VIRTUAL_ENV, else this one].",
@@ -152,6 +170,24 @@ def fix(paths, diff, check_only, config, include_generated, unsafe_fixes, unawai
     click.echo(report.fix_summary(run, wrote=not diff), err=True)
     pending = diff and check_only and any(r.changed for r in run.files)
     sys.exit(_exit_code(run, pending or (not diff and bool(run.findings))))
+
+
+@main.command("index")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="The file to write.")
+@click.option("--exclude", multiple=True, help="Glob patterns of files or folders to skip.")
+@click.option("-j", "--jobs", type=int, default=None, help="Worker processes [default: CPU count].")
+@click.option("--config", type=click.Path(dir_okay=False), help="A pyproject.toml to read settings from.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the analysis cache.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Where the analysis cache lives.")
+def index_command(paths, output, config, **options) -> None:
+    """Write the project's summaries to a file, for `check --shard K/N --index FILE` on many machines."""
+    try:
+        settings = _settings(config, **options)
+        count = engine.write_index(list(paths) or ["."], settings, output)
+    except AsyncmendError as exc:
+        raise Failure(str(exc)) from None
+    click.echo(f"Wrote {report.plural(count, 'module')} to {output}.", err=True)
 
 
 def _colour(diff: str) -> str:

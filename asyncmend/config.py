@@ -25,6 +25,10 @@ class Settings:
     unawaited_fix: str = "await"
     jobs: int | None = None
     python: str | None = None  # the environment whose packages are read (see codemods.external)
+    cache: bool = False  # keep per-file analyses in a cache folder (the command line turns it on)
+    cache_dir: str | None = None  # default: .asyncmend_cache at the project root
+    shard: tuple[int, int] | None = None  # (K, N): check only the K-th of N shares of the files
+    index_file: str | None = None  # summaries exported by ``asyncmend index``, instead of reading them
 
     def with_options(self, **options) -> "Settings":
         """Command-line options win; ``None`` means "not given"."""

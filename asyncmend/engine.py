@@ -7,24 +7,29 @@ again in workers, and an output that does not parse is never written.
 """
 from __future__ import annotations
 
+import json
 import os
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, TypeVar
 
 from codemods import ALL_RULES, FAMILIES, unawaited
 from codemods.external import ExternalResolver
 from codemods.index import ProjectIndex
-from codemods.summary import ModuleSummary, summarize
+from codemods.summary import ModuleSummary, summarize, summary_from_json, summary_to_json
 
+from .cache import AnalysisCache
 from .config import Settings, enabled_rules
 from .discover import discover, module_name, project_root
 from .model import AsyncmendError, Finding
-from .source import SourceFile, parse_ast, write_atomic
+from .source import SourceFile, content_digest, parse_ast, write_atomic
 from .suppress import is_suppressed, suppressions
 
 GENERATED_MARKER = "@generated"
 INTERNAL_ERROR = "internal error"
+CACHE_DIR = ".asyncmend_cache"
+INDEX_FORMAT = "asyncmend-index-1"
 STDIN = "-"
 
 T = TypeVar("T")
@@ -96,16 +101,83 @@ def analyze_source(
     return _Analysis(src.path, summary, findings, suppressions(src.text), digest=src.digest)
 
 
-def _analyze_path(job: tuple[str, Settings, bool]) -> _Analysis:
-    path, settings, index_only = job
+def _analyze_bytes(job: tuple[str, bytes, Settings, bool]) -> _Analysis:
+    path, raw, settings, index_only = job
     try:
-        src = SourceFile.read(path)
+        src = SourceFile.from_bytes(path, raw)
     except AsyncmendError as exc:
         return _Analysis(path, error=str(exc), skipped=index_only)
-    if index_only and not _may_define_coroutines(src.raw, path):
-        return _Analysis(path, skipped=True)
     module, is_package = module_name(path)
     return analyze_source(src, module, is_package, settings, index_only)
+
+
+def _run_jobs(jobs: list[tuple[str, bool]], settings: Settings, cache: AnalysisCache | None) -> list[_Analysis]:
+    """Analyse (path, index_only) jobs: read here, take what the cache has, parse the rest in workers."""
+    results: list[_Analysis | None] = [None] * len(jobs)
+    todo = []
+    for i, (path, index_only) in enumerate(jobs):
+        try:
+            with open(path, "rb") as f:
+                raw = f.read()
+        except OSError as exc:
+            results[i] = _Analysis(path, error=f"cannot read: {exc.strerror or exc}", skipped=index_only)
+            continue
+        if index_only and not _may_define_coroutines(raw, path):
+            results[i] = _Analysis(path, skipped=True)
+            continue
+        digest = content_digest(raw)
+        hit = cache.get((path, index_only), digest) if cache is not None else None
+        if hit is not None:
+            results[i] = hit
+        else:
+            todo.append((i, digest, (path, raw, settings, index_only)))
+    done = _map(_analyze_bytes, [job for _, _, job in todo], _jobs(settings))
+    for (i, digest, (path, _, _, index_only)), analysis in zip(todo, done):
+        results[i] = analysis
+        if cache is not None:
+            cache.put((path, index_only), digest, analysis)
+    return results
+
+
+def open_cache(settings: Settings, files: list[str]) -> AnalysisCache | None:
+    if not settings.cache:
+        return None
+    folder = Path(settings.cache_dir) if settings.cache_dir else project_root(files[0] if files else ".") / CACHE_DIR
+    return AnalysisCache(folder, f"{settings.include_generated}")
+
+
+def shard_of(files: list[str], shard: tuple[int, int]) -> list[str]:
+    """The K-th of N deterministic shares of the (sorted) files."""
+    k, n = shard
+    return [f for i, f in enumerate(sorted(files)) if i % n == k - 1]
+
+
+def load_index_file(path: str) -> list[ModuleSummary]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        if data.get("format") != INDEX_FORMAT:
+            raise AsyncmendError(f"{path}: not an asyncmend index (format {INDEX_FORMAT})")
+        return [summary_from_json(item) for item in data["modules"]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise AsyncmendError(f"{path}: cannot read the index: {exc}") from None
+
+
+def write_index(paths: list[str], settings: Settings, output: str) -> int:
+    """Summaries of every file of the projects under ``paths`` (for ``--index`` in shards)."""
+    files, _ = discover(paths, settings.exclude)
+    everything = sorted({*files, *_project_files(files, settings)})
+    cache = open_cache(settings, files)
+    analyses = _run_jobs([(f, True) for f in everything], settings, cache)
+    if cache is not None:
+        cache.save()
+    modules = [summary_to_json(a.summary) for a in analyses if a.summary is not None]
+    data = json.dumps({"format": INDEX_FORMAT, "modules": modules}, sort_keys=True)
+    try:
+        Path(output).write_text(data, encoding="utf-8")
+    except OSError as exc:
+        raise AsyncmendError(f"{output}: cannot write the index: {exc.strerror or exc}") from None
+    return len(modules)
 
 
 def _may_define_coroutines(raw: bytes, path: str) -> bool:
@@ -153,9 +225,17 @@ def analyze(paths: list[str], settings: Settings, stdin_text: str | None = None)
     list[_Analysis], ProjectIndex
 ]:
     files, problems = discover([p for p in paths if p != STDIN], settings.exclude)
-    jobs = [(path, settings, False) for path in files]
-    jobs += [(path, settings, True) for path in _project_files(files, settings)]
-    analyses = _map(_analyze_path, jobs, _jobs(settings))
+    mine = shard_of(files, settings.shard) if settings.shard else files
+    loaded = load_index_file(settings.index_file) if settings.index_file else []
+    jobs = [(path, False) for path in mine]
+    if not loaded:
+        chosen = set(mine)
+        jobs += [(path, True) for path in files if path not in chosen]
+        jobs += [(path, True) for path in _project_files(files, settings)]
+    cache = open_cache(settings, files)
+    analyses = _run_jobs(jobs, settings, cache)
+    if cache is not None:
+        cache.save()
     analyses.extend(_Analysis(path, error=message) for path, message in problems)
     if stdin_text is not None:
         src = SourceFile(STDIN, stdin_text.encode("utf-8"), stdin_text, "utf-8", False)
@@ -163,7 +243,7 @@ def analyze(paths: list[str], settings: Settings, stdin_text: str | None = None)
         analysis.source = src
         analyses.append(analysis)
     index = ProjectIndex(
-        (a.summary for a in analyses if a.summary is not None), external=ExternalResolver(settings.python)
+        [*loaded, *(a.summary for a in analyses if a.summary is not None)], external=ExternalResolver(settings.python)
     )
     return [a for a in analyses if not a.skipped], index
 

@@ -67,7 +67,7 @@ class SourceFile:
 
     @cached_property
     def digest(self) -> str:
-        return hashlib.blake2b(self.raw, digest_size=16).hexdigest()
+        return content_digest(self.raw)
 
     def char_col(self, lineno: int, byte_col: int) -> int:
         """Convert ``ast``'s UTF-8 byte column on a 1-based line into a 0-based character column."""
@@ -81,6 +81,10 @@ class SourceFile:
     def encode(self, text: str) -> bytes:
         data = text.encode(self.encoding)
         return codecs.BOM_UTF8 + data if self.bom else data
+
+
+def content_digest(raw: bytes) -> str:
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
 def parse_ast(text: str, path: str = "<unknown>") -> ast.Module:

@@ -40,6 +40,12 @@ class ProjectIndex:
             return None
         if qual in self.classes:
             return Binding(CLASS, qual)
+        if ":" in qual:
+            module, _, attrs = qual.partition(":")
+            summary = self.modules.get(module)
+            if summary is not None and attrs.split(".")[0] in summary.names:
+                return self._member(summary, attrs.split("."), depth)
+            return self.resolve(f"{module}.{attrs}", depth + 1)  # ``from package import submodule``
         parts = qual.split(".")
         # Attribute access, as Python does it: a package's own binding of a name hides the
         # submodule of that name (``from .notify import notify`` in ``__init__``).
@@ -78,14 +84,14 @@ class ProjectIndex:
         if binding is not None:
             return "index" if binding.kind == CORO else None
         if self.external is not None and not self._in_project(qual):
-            return self.external(qual)
+            return self.external(qual.replace(":", "."))
         return None
 
     def instance_method_creates_coroutine(self, class_qual: str, name: str, exact: bool) -> str | None:
         """``x.name()`` on an instance of ``class_qual`` (``exact``: built by calling that very class)."""
         if self._class(class_qual, 0) is None:
             if self.external is not None and not self._in_project(class_qual):
-                return self.external(class_qual, name)
+                return self.external(class_qual.replace(":", "."), name)
             return None
         if exact:
             binding = self.method(class_qual, name)
@@ -96,7 +102,7 @@ class ProjectIndex:
         return "index" if self.self_method_creates_coroutine(class_qual, name) else None
 
     def _in_project(self, qual: str) -> bool:
-        parts = qual.split(".")
+        parts = qual.replace(":", ".").split(".")
         return any(".".join(parts[:cut]) in self.modules for cut in range(1, len(parts) + 1))
 
     # classes

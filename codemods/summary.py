@@ -45,7 +45,11 @@ OTHER = "other"
 
 @dataclass(frozen=True)
 class Binding:
-    """What one name is bound to, summarised over all its bindings in one scope."""
+    """What one name is bound to, summarised over all its bindings in one scope.
+
+    A REF target is a qualified name; ``module:name.attr`` marks where the module part ends (from a
+    ``from module import name``), otherwise names are looked up attribute by attribute, as Python does.
+    """
 
     kind: str
     target: str = ""  # the qualified name, for REF and CLASS
@@ -280,7 +284,8 @@ class _Collector(ast.NodeVisitor):
                 self.star_imports.append(node.lineno)
                 self.scope.bind("*", "star", base)
                 continue
-            self.scope.bind(alias.asname or alias.name, "import", f"{base}.{alias.name}" if base else "")
+            # "module:name": the module part is found as a module, as ``from module import name`` does.
+            self.scope.bind(alias.asname or alias.name, "import", f"{base}:{alias.name}" if base else "")
 
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
         if node.name:
@@ -386,7 +391,7 @@ class _Summarizer:
         if not binds:
             return dotted  # a builtin
         if len(binds) == 1 and binds[0][0] == "import":
-            ref = binds[0][1]
+            ref = binds[0][1].replace(":", ".")
             return f"{ref}.{rest}" if rest else ref
         return None
 
@@ -688,3 +693,32 @@ def summarize(source, module: str, is_package: bool = False, with_calls: bool = 
     collector = _Collector(module, is_package)
     collector.visit(source.tree)
     return _Summarizer(collector, source, module).summary(with_calls)
+
+
+# --- exchange format (``asyncmend index --output``) -------------------------------------------------
+
+
+def summary_to_json(s: ModuleSummary) -> dict:
+    """What the project index needs of a summary, as plain JSON data (call sites are not needed)."""
+    return {
+        "module": s.module,
+        "path": s.path,
+        "names": {n: [b.kind, b.target] for n, b in s.names.items()},
+        "classes": {
+            q: {
+                "bases": c.bases,
+                "methods": {n: [b.kind, b.target] for n, b in c.methods.items()},
+                "assigned_attrs": sorted(c.assigned_attrs),
+            }
+            for q, c in s.classes.items()
+        },
+    }
+
+
+def summary_from_json(data: dict) -> ModuleSummary:
+    classes = {
+        q: ClassInfo(q, list(c["bases"]), {n: Binding(*b) for n, b in c["methods"].items()}, set(c["assigned_attrs"]))
+        for q, c in data["classes"].items()
+    }
+    names = {n: Binding(*b) for n, b in data["names"].items()}
+    return ModuleSummary(data["module"], data["path"], names, classes, [])

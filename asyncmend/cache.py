@@ -1,0 +1,77 @@
+"""A cache of per-file analyses, so that a run re-parses only the files that changed.
+
+Entries are keyed by the file's path as given, whether it was analysed fully or only for the index,
+and its content hash; the whole cache is keyed by the tool's own code, the Python version and the
+settings that change what an analysis holds. One file per project and key, replaced atomically, so
+concurrent runs never see a half-written cache (the last writer wins). The folder holds a
+``.gitignore`` so it is never committed.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+
+_FORMAT = 1
+_PACKAGES = ("asyncmend", "codemods")
+
+
+def _code_fingerprint() -> str:
+    """The tool's own source files (names, sizes, mtimes): any change to the tool empties the cache."""
+    h = hashlib.blake2b(digest_size=8)
+    h.update(f"{_FORMAT}:{sys.version}".encode())
+    for package in _PACKAGES:
+        module = sys.modules.get(package) or __import__(package)
+        folder = Path(next(iter(module.__path__)))
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            if entry.name.endswith(".py"):
+                st = entry.stat()
+                h.update(f"{package}/{entry.name}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()
+
+
+class AnalysisCache:
+    def __init__(self, folder: Path, settings_key: str):
+        self.folder = folder
+        key = hashlib.blake2b(f"{_code_fingerprint()}:{settings_key}".encode(), digest_size=8).hexdigest()
+        self.file = folder / f"analyses-{key}.pickle"
+        self.entries: dict = {}
+        self.dirty = False
+        try:
+            with open(self.file, "rb") as f:
+                entries = pickle.load(f)
+            if isinstance(entries, dict):
+                self.entries = entries
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+            self.entries = {}
+
+    def get(self, key: tuple, digest: str):
+        entry = self.entries.get(key)
+        return entry[1] if entry is not None and entry[0] == digest else None
+
+    def put(self, key: tuple, digest: str, analysis) -> None:
+        self.entries[key] = (digest, analysis)
+        self.dirty = True
+
+    def save(self) -> None:
+        """Write the cache; a cache that cannot be written is silently skipped (it is only a cache)."""
+        if not self.dirty:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            ignore = self.folder / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# Created by asyncmend\n*\n")
+            fd, tmp = tempfile.mkstemp(prefix=".analyses-", dir=self.folder)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    pickle.dump(self.entries, f, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, self.file)
+            except BaseException:
+                os.unlink(tmp)
+                raise
+        except OSError:
+            pass

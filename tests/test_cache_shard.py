@@ -1,0 +1,94 @@
+"""Cold, warm and sharded runs find exactly the same things; a warm run parses nothing unchanged."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from asyncmend import engine
+from asyncmend.config import Settings
+from cli import main
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "unawaited"
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    shutil.copytree(FIXTURES / "cross_module" / "input", root)
+    shutil.copytree(FIXTURES / "src_layout_bases" / "input" / "src", root / "src")
+    for case in ("same_module_basic", "nested_and_closure", "sync_loop_holder", "neg_module_rebound"):
+        shutil.copyfile(FIXTURES / f"{case}.py", root / f"{case}.py")
+    (root / "pyproject.toml").write_text("")
+    return root
+
+
+def _findings(run: engine.RunResult) -> list[tuple]:
+    return sorted((f.path, f.line, f.col, f.rule, f.message, f.fix) for f in run.findings)
+
+
+def test_cold_warm_and_sharded_runs_agree(tree: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tree)
+    cached = Settings(jobs=1, cache=True, cache_dir=str(tmp_path / "cache"))
+    cold = _findings(engine.check(["."], cached))
+    assert cold == _findings(engine.check(["."], Settings(jobs=1)))
+    assert len(cold) >= 20
+
+    def no_parsing(job):
+        raise AssertionError(f"{job[0]} was analysed again")
+
+    monkeypatch.setattr(engine, "_analyze_bytes", no_parsing)
+    warm = _findings(engine.check(["."], cached))
+    assert warm == cold
+    monkeypatch.undo()
+    monkeypatch.chdir(tree)
+
+    sharded = []
+    for k in (1, 2, 3):
+        sharded += _findings(engine.check(["."], Settings(jobs=1, shard=(k, 3))))
+    assert sorted(sharded) == cold
+
+    index = tmp_path / "index.json"
+    engine.write_index(["."], Settings(jobs=1), str(index))
+    from_index = []
+    for k in (1, 2, 3):
+        from_index += _findings(engine.check(["."], Settings(jobs=1, shard=(k, 3), index_file=str(index))))
+    assert sorted(from_index) == cold
+
+
+def test_a_changed_file_is_analysed_again(tree: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tree)
+    cached = Settings(jobs=1, cache=True, cache_dir=str(tmp_path / "cache"))
+    before = _findings(engine.check(["."], cached))
+    text = (tree / "same_module_basic.py").read_text()
+    (tree / "same_module_basic.py").write_text(text.replace("    save(\n", "    await save(\n"))
+    after = _findings(engine.check(["."], cached))
+    assert len(after) == len(before) - 1
+
+
+def test_a_corrupt_cache_is_ignored(tree: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tree)
+    cache = tmp_path / "cache"
+    cached = Settings(jobs=1, cache=True, cache_dir=str(cache))
+    first = _findings(engine.check(["."], cached))
+    for f in cache.glob("analyses-*"):
+        f.write_bytes(b"not a pickle")
+    assert _findings(engine.check(["."], cached)) == first
+
+
+def test_cli_cache_folder_and_shard_option(tree: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tree)
+    runner = CliRunner()
+    assert runner.invoke(main, ["check", "."]).exit_code == 1
+    assert (tree / ".asyncmend_cache" / ".gitignore").read_text().endswith("*\n")
+    shutil.rmtree(tree / ".asyncmend_cache")
+    assert runner.invoke(main, ["check", "--no-cache", "."]).exit_code == 1
+    assert not (tree / ".asyncmend_cache").exists()
+    result = runner.invoke(main, ["check", "--shard", "4/3", "."])
+    assert result.exit_code == 2 and "--shard" in result.stderr
+    result = runner.invoke(main, ["index", "-o", "idx.json", "."])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["check", "--shard", "1/1", "--index", "idx.json", "."])
+    assert result.exit_code == 1 and "AM101" in result.stdout
