@@ -23,11 +23,21 @@ class ProjectIndex:
         self.modules: dict[str, ModuleSummary] = {}
         self.classes: dict[str, ClassInfo] = {}
         self.external = external
+        self.ambiguous: set[str] = set()
         self._subclasses: dict[str, list[str]] | None = None
         for s in summaries:
             self.add(s)
 
     def add(self, summary: ModuleSummary) -> None:
+        """Add a module; two different files claiming one module name (top-level scripts of several
+        folders, ``conftest.py``) make that name ambiguous, and nothing is resolved through it."""
+        known = self.modules.get(summary.module)
+        if summary.module in self.ambiguous or (known is not None and known.path != summary.path):
+            self.ambiguous.add(summary.module)
+            self.modules.pop(summary.module, None)
+            for qual in [q for q in self.classes if q.startswith(summary.module + ".")]:
+                del self.classes[qual]
+            return
         self.modules[summary.module] = summary
         self.classes.update(summary.classes)
         self._subclasses = None
@@ -103,7 +113,16 @@ class ProjectIndex:
 
     def _in_project(self, qual: str) -> bool:
         parts = qual.replace(":", ".").split(".")
-        return any(".".join(parts[:cut]) in self.modules for cut in range(1, len(parts) + 1))
+        known = self.modules.keys() | self.ambiguous
+        return any(".".join(parts[:cut]) in known for cut in range(1, len(parts) + 1))
+
+    def super_method_creates_coroutine(self, class_qual: str, name: str) -> bool:
+        """``super().name()`` in ``class_qual``, when the class has exactly one base (no MRO doubt)."""
+        info = self._class(class_qual, 0)
+        if info is None or len(info.bases) != 1 or not info.bases[0]:
+            return False
+        binding = self.method(info.bases[0], name)
+        return binding is not None and binding.kind == CORO
 
     # classes
 

@@ -523,6 +523,15 @@ class _Summarizer:
             return None, Binding(OTHER)
         return owner, self.classify(owner, name)
 
+    def enclosing_class(self, scope: _Scope) -> _Scope | None:
+        """The class a method (or a function nested in one) belongs to, as ``super()`` sees it."""
+        s = scope
+        while s is not None and s.kind != "module":
+            if s.kind in ("function", "async") and s.parent.kind == "class":
+                return s.parent if self.bindings(self.root, "super") == [] else None
+            s = s.parent
+        return None
+
     def method_class(self, scope: _Scope, name: str) -> _Scope | None:
         """The class whose instance (or class) ``name`` is, when it is a method's first parameter."""
         owner = self.owner(scope, name)
@@ -549,6 +558,9 @@ class _Summarizer:
             return None
         if not isinstance(func, ast.Attribute):
             return None
+        if _is_bare_super(func.value):
+            cls = self.enclosing_class(scope)
+            return ("super", cls.qualname, func.attr) if cls is not None else None
         dotted = _dotted(func)
         if dotted is None:
             return None
@@ -665,6 +677,13 @@ class _Summarizer:
             for kind, info in binds
         )
         return ModuleSummary(self.module, self.src.path, names, classes, calls, module_loop=module_loop)
+
+
+def _is_bare_super(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super"
+        and not node.args and not node.keywords
+    )
 
 
 def _is_main_guard(node: ast.stmt) -> bool:

@@ -112,6 +112,8 @@ def coroutine_source(call: CallSite, index: ProjectIndex) -> str | None:
         return index.creates_coroutine(call.target[1])
     if kind == "method":
         return "module" if index.self_method_creates_coroutine(call.target[1], call.target[2]) else None
+    if kind == "super":
+        return "index" if index.super_method_creates_coroutine(call.target[1], call.target[2]) else None
     if kind in ("instance", "annotated"):
         return index.instance_method_creates_coroutine(call.target[1], call.target[2], kind == "instance")
     return None

@@ -97,3 +97,12 @@ def test_annotated_receiver_is_an_unsafe_fix(tmp_path: Path) -> None:
 def test_scheduling_and_unknown_objects_are_not_findings(tmp_path: Path, source: str) -> None:
     (tmp_path / "m.py").write_text(source)
     assert engine.check([str(tmp_path / "m.py")], Settings(jobs=1)).findings == []
+
+
+def test_a_module_name_claimed_by_two_files_resolves_nothing(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    for folder, body in (("a", "async def run():\n    pass\n"), ("b", "def run():\n    pass\n")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "helpers.py").write_text(body)
+        (tmp_path / folder / "main.py").write_text("from helpers import run\n\nasync def main():\n    run()\n")
+    assert engine.check([str(tmp_path)], Settings(jobs=1)).findings == []
