@@ -104,6 +104,9 @@ class TaskExprs:
         in this scope or, when this scope does not bind it, at module level."""
         if "loop" in scope.params:
             return "loop"
+        attribute = self._loop_attribute(scope, at)
+        if attribute is not None:
+            return attribute
         for owner in (scope, module):
             for name, stores in sorted(owner.stores.items(), key=lambda kv: "loop" not in kv[0]):
                 if owner is module and scope is not module and name in scope.stores:
@@ -114,6 +117,21 @@ class TaskExprs:
                     for s in stores
                 ) and (owner is not scope or start(stores[0]) < start(at)):
                     return name
+        return None
+
+    def _loop_attribute(self, scope: Scope, at: ast.AST) -> str | None:
+        """``self.loop`` when this scope sets it, before ``at`` and only there, from a loop function."""
+        found: dict[str, list[ast.Assign]] = {}
+        for stmt in scope.statements:
+            if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                for target in getattr(stmt, "targets", None) or [stmt.target]:
+                    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+                        found.setdefault(f"{target.value.id}.{target.attr}", []).append(stmt)
+        for dotted, stmts in found.items():
+            only = stmts[0]
+            if len(stmts) == 1 and isinstance(only, ast.Assign) and len(only.targets) == 1:
+                if self.is_call_to(only.value, LOOP_FACTORIES) and start(only) < start(at):
+                    return dotted
         return None
 
     def task_set(self, expr: ast.expr, scope: Scope) -> TaskSet | None:
@@ -213,9 +231,18 @@ class TaskExprs:
                     return None
                 left_out |= cond | inner
                 cancelled = True
+            elif isinstance(stmt, ast.With) and all(self._is_suppress(item.context_expr) for item in stmt.items):
+                inner = self._cancel_body(stmt.body, target, scope)
+                if inner is None:
+                    return None
+                left_out |= inner
+                cancelled = True
             elif not _is_plain_call(stmt, target):
                 return None
         return left_out if cancelled else None
+
+    def _is_suppress(self, expr: ast.expr) -> bool:
+        return isinstance(expr, ast.Call) and self.qual(expr.func) == "contextlib.suppress"
 
     def _skip_condition(self, test: ast.expr, target: str, scope: Scope) -> set[str] | None:
         if _is_method_call(test, target, "done"):

@@ -286,6 +286,10 @@ class _Analysis:
             for container, field, index in scope.path(stmt):
                 if isinstance(container, (ast.If, ast.While)) and _mentions_compat(container.test):
                     return True
+                if isinstance(container, (ast.With, ast.AsyncWith)) and any(
+                    _expects_deprecation(item.context_expr) for item in container.items
+                ):
+                    return True
                 if isinstance(container, ast.Try) and field in ("body", "handlers"):
                     if any(_catches_attribute_error(h) for h in container.handlers):
                         return True
@@ -314,7 +318,9 @@ class _Analysis:
         if not call.args and not call.keywords:
             shown = f"{new_func}()"
             loop = None
-            if scope is not None and not scope.is_async:
+            if scope is None:
+                safety = "unsafe"  # in a lambda: whether a loop runs there is unknown
+            elif not scope.is_async:
                 loop = self.exprs.loop_in_reach(scope, self.module, call)
                 safety = "safe" if loop else "unsafe"
             if loop:
@@ -392,7 +398,7 @@ class _Analysis:
             return cancel.tasks.loop
         if REMOVED.get(self.exprs.qual(cancel.tasks.call.func) or ""):
             name = self.exprs.loop_in_reach(scope, self.module, cancel.tasks.call)
-            return ast.Name(name, ast.Load()) if name else None
+            return ast.parse(name, mode="eval").body if name else None
         return None
 
     def _is_stop_callback(self, scope: Scope, cancel: CancelAll) -> bool:
@@ -433,7 +439,7 @@ class _Analysis:
         )
         if stop is None and close is None:
             return None
-        loop_text = self.text(loop) if hasattr(loop, "lineno") else loop.id
+        loop_text = self.text(loop) if cancel.tasks.loop is not None else ast.unparse(loop)
         action = f"{loop_text}.stop()" if stop is not None else f"{loop_text}.close()"
         message = AM201.summary.format(action=action)
         span = self._cancel_span(cancel)
@@ -567,6 +573,15 @@ def _mentions_compat(test: ast.expr) -> bool:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("hasattr", "getattr"):
             return True
     return False
+
+
+def _expects_deprecation(expr: ast.expr) -> bool:
+    """``self.assertWarns(...)``, ``pytest.warns(...)``, ``pytest.deprecated_call()``: a test of the old API."""
+    if not isinstance(expr, ast.Call):
+        return False
+    func = expr.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name in ("assertWarns", "assertWarnsRegex", "warns", "deprecated_call")
 
 
 def _is_compat_exit(stmt: ast.AST) -> bool:

@@ -13,6 +13,9 @@ import symtable
 from functools import cached_property
 
 _UNKNOWN = None
+# Pattern matching nodes exist from Python 3.10 on.
+_MATCH_CAPTURES = tuple(getattr(ast, n) for n in ("MatchAs", "MatchStar") if hasattr(ast, n))
+_MATCH_MAPPING = tuple(getattr(ast, n) for n in ("MatchMapping",) if hasattr(ast, n))
 
 
 class Names:
@@ -58,9 +61,9 @@ class Names:
                     self._bind(name, qual)
                     if id(node) in top and qual:
                         self.top_level_imports[name] = qual
-            elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            elif isinstance(node, _MATCH_CAPTURES) and getattr(node, "name", None):
                 self._bind(node.name, _UNKNOWN)
-            elif isinstance(node, ast.MatchMapping) and node.rest:
+            elif isinstance(node, _MATCH_MAPPING) and node.rest:
                 self._bind(node.rest, _UNKNOWN)
 
     def qualname(self, expr: ast.expr) -> str | None:
