@@ -6,9 +6,9 @@ resolves per-file summaries against the project index instead.
 """
 from __future__ import annotations
 
-from . import unawaited
+from . import threads, unawaited
 
-FAMILIES = (unawaited,)
+FAMILIES = (unawaited, threads)
 
 ALL_RULES = tuple(rule for family in FAMILIES for rule in family.RULES)
 
