@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import builtins
 from dataclasses import dataclass, field
-from typing import Iterator, Optional, Union
+from typing import Optional, Union
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -54,7 +54,17 @@ class Scopes:
         self.of_node: dict[int, Scope] = {}  # id(expression or statement) -> scope it runs in
         self.of_def: dict[int, Scope] = {}  # id(def, lambda, class) -> the scope it opens
         self.parent: dict[int, ast.AST] = {}
+        # Nodes later passes ask about, gathered in this one walk.
+        self.calls: list[ast.Call] = []
+        self.loads: list[ast.expr] = []  # Name and Attribute loads
+        self.classes: list[ast.ClassDef] = []
+        self.awaits: list[ast.Await] = []
+        self.def_names: set[str] = set()
         self._walk_body(tree.body, self.module, tree)
+        self._global_in: dict[str, list[Scope]] = {}
+        for scope in self.of_def.values():
+            for name in scope.globals:
+                self._global_in.setdefault(name, []).append(scope)
 
     # -- building ---------------------------------------------------------------------------------
 
@@ -65,7 +75,14 @@ class Scopes:
     def _visit(self, node: ast.AST, scope: Scope, parent: ast.AST) -> None:
         self.parent[id(node)] = parent
         self.of_node[id(node)] = scope
+        if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load):
+            self.loads.append(node)
+        elif isinstance(node, ast.Call):
+            self.calls.append(node)
+        elif isinstance(node, ast.Await):
+            self.awaits.append(node)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self.def_names.add(node.name)
             scope.bind(node.name, Binding("def", node))
             for deco in node.decorator_list:
                 self._visit(deco, scope, node)
@@ -81,6 +98,8 @@ class Scopes:
             self._bind_params(node.args, inner, node)
             self._visit(node.body, inner, node)
         elif isinstance(node, ast.ClassDef):
+            self.classes.append(node)
+            self.def_names.add(node.name)
             scope.bind(node.name, Binding("class", node))
             for child in (*node.decorator_list, *node.bases, *node.keywords):
                 self._visit(child, scope, node)
@@ -204,14 +223,9 @@ class Scopes:
             return []
         if found is self.module:
             # A global assigned inside a function (``global x``) is a binding of the module's name too.
-            extra = [b for s in self._declaring_global(name_node.id) for b in s.bindings.get(name_node.id, ())]
+            extra = [b for s in self._global_in.get(name_node.id, ()) for b in s.bindings.get(name_node.id, ())]
             return [*found.bindings[name_node.id], *extra]
         return list(found.bindings[name_node.id])
-
-    def _declaring_global(self, name: str) -> Iterator[Scope]:
-        for scope in self.of_def.values():
-            if name in scope.globals:
-                yield scope
 
     def qualname(self, expr: ast.expr) -> str:
         """``threading.Thread`` for ``T`` after ``from threading import Thread as T``; "" if unknown."""

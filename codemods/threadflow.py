@@ -154,13 +154,12 @@ class ThreadFlow:
     # -- entries -----------------------------------------------------------------------------------
 
     def _find_starts(self) -> None:
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Call):
-                self.calls_in.setdefault(_key(self.region(node)), []).append(node)
-                start = self._start(node)
-                if start is not None:
-                    how, target, invocation = start
-                    self._target(target, Entry(how, node, invocation))
+        for node in self.scopes.calls:
+            self.calls_in.setdefault(_key(self.region(node)), []).append(node)
+            start = self._start(node)
+            if start is not None:
+                how, target, invocation = start
+                self._target(target, Entry(how, node, invocation))
 
     def _start(self, call: ast.Call) -> Optional[tuple[str, ast.expr, Invocation]]:
         """(how, target expression, the arguments the target gets) when ``call`` starts a thread."""
@@ -230,8 +229,8 @@ class ThreadFlow:
         return None, False
 
     def _find_subclass_runs(self) -> None:
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.ClassDef) and self._is_thread_class(node, set()):
+        for node in self.scopes.classes:
+            if self._is_thread_class(node, set()):
                 runs = [s for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "run"]
                 if len(runs) == 1 and isinstance(runs[0], ast.FunctionDef):
                     entry = Entry("threading.Thread subclass", node, Invocation([], {}, bound=True, complete=False))
@@ -253,10 +252,13 @@ class ThreadFlow:
     # -- references --------------------------------------------------------------------------------
 
     def _collect_refs(self) -> None:
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+        names = self.scopes.def_names
+        for node in self.scopes.loads:
+            if isinstance(node, ast.Name):
+                if node.id not in names:
+                    continue
                 target, bound = self.scopes.the_def(node), False
-            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+            elif node.attr in names:  # type: ignore[attr-defined]
                 target, bound = self._function(node)
             else:
                 continue

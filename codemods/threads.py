@@ -8,6 +8,7 @@ rewriter only carries out the plans made here.
 from __future__ import annotations
 
 import ast
+import re
 from typing import TYPE_CHECKING, Optional
 
 from asyncmend.model import Finding, Fix, Rule
@@ -268,14 +269,20 @@ def {name}(future):
     return mirror
 '''
 
-_HINTS = ("threading", "to_thread", "run_in_executor", "Executor", "_thread", "Future", "run_coroutine_threadsafe")
+# Cheap text tests before any analysis: thread rules need a thread starter and asyncio (every loop or
+# future the rules can tie comes through an asyncio name); AM304 needs a concurrent future's source.
+_THREAD_HINT = re.compile(r"Thread|Timer|to_thread|run_in_executor|start_new|Executor")
+_CFUTURE_HINT = re.compile(r"Executor|run_coroutine_threadsafe|concurrent")
 _SCHEDULE = ("call_soon", "call_later", "call_at")
 _COMPLETE = ("set_result", "set_exception", "cancel")
 _READ = ("result", "exception")
 
 
 def check(src: SourceFile) -> list[Finding]:
-    if not any(hint in src.text for hint in _HINTS):
+    text = src.text
+    if not ("asyncio" in text and _THREAD_HINT.search(text)) and not (
+        "await" in text and _CFUTURE_HINT.search(text)
+    ):
         return []
     return _Checker(src).run()
 
@@ -294,8 +301,8 @@ class _Checker:
         for code in self.flow.code.values():
             for call in self.flow.calls_in.get(id(code.node), ()):
                 self._thread_call(call, code)
-        for node in ast.walk(self.src.tree):
-            if isinstance(node, ast.Await) and self.kinds.of(node.value) == CFUTURE:
+        for node in self.scopes.awaits:
+            if self.kinds.of(node.value) == CFUTURE:
                 fix = Fix("wrap_future", "safe", self._asyncio_params()) if self.asyncio else None
                 self._report(node, AM304, fix)
         return self.findings
