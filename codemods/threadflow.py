@@ -207,7 +207,7 @@ class ThreadFlow:
                 self._target(body.func, Entry(entry.how, entry.starter, _invocation(body.args, body.keywords)))
         else:
             func, bound = self._function(target)
-            if isinstance(func, ast.FunctionDef):
+            if isinstance(func, ast.FunctionDef) and not func.decorator_list:
                 entry.invocation.bound = bound
                 self._entry_refs[id(target)] = entry
                 self._candidate(func).entries.append(entry)
@@ -294,7 +294,8 @@ class ThreadFlow:
         for code in entries.values():
             for call in self.calls_in.get(id(code.node), ()):
                 func, _ = self._function(call.func)
-                if (isinstance(func, ast.FunctionDef) and id(func) not in entries and id(func) not in helpers
+                if (isinstance(func, ast.FunctionDef) and not func.decorator_list
+                        and id(func) not in entries and id(func) not in helpers
                         and self._only_from(func, entries, allow_entry=False)
                         and not self._runs_own_loop(func)):
                     helpers[id(func)] = ThreadCode(func, helper_of=code.node)

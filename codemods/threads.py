@@ -408,7 +408,7 @@ def _module_alias(scopes: Scopes, module: str) -> Optional[tuple[str, bool]]:
     """(name, already imported) to reach ``module`` at module level; None when no name is safe.
 
     An existing ``import module [as alias]`` is used when that name means the module everywhere;
-    otherwise ``module`` itself, to be imported, if the module binds that name nowhere.
+    otherwise ``module`` itself, to be imported, if the module binds that name to nothing else.
     """
     bound: dict[str, set[bool]] = {}
     for scope in [scopes.module, *scopes.of_def.values()]:
@@ -418,7 +418,7 @@ def _module_alias(scopes: Scopes, module: str) -> Optional[tuple[str, bool]]:
     for name, b in scopes.module.bindings.items():
         if any(x.kind == "import" and x.qualname == module for x in b) and bound[name] == {True}:
             return name, True
-    return (module, False) if module not in bound else None
+    return (module, False) if bound.get(module, {True}) == {True} else None
 
 
 def _existing_adapter(tree: ast.Module) -> Optional[str]:

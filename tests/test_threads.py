@@ -161,3 +161,69 @@ def test_await_concurrent_future_needs_a_known_executor() -> None:
         await asyncio.run_coroutine_threadsafe(m(1), asyncio.get_running_loop())
     """
     assert _rules(code) == [("AM304", 6, "safe"), ("AM304", 8, "safe")]
+
+
+def _fixed(code: str) -> str:
+    from asyncmend import engine
+    from asyncmend.config import Settings
+
+    result = engine.fix_source(textwrap.dedent(code), Settings(unsafe_fixes=True, jobs=1))
+    assert result.error is None, result.error
+    return result.new
+
+
+def test_missing_asyncio_import_is_added_once() -> None:
+    code = """\
+    from asyncio import run
+    from concurrent.futures import ThreadPoolExecutor
+
+
+    async def main(pool: ThreadPoolExecutor):
+        await pool.submit(print)
+        await pool.submit(print)
+    """
+    fixed = _fixed(code)
+    assert fixed.count("import asyncio\n") == 1
+    assert fixed.count("await asyncio.wrap_future(pool.submit(print))") == 2
+
+
+def test_no_fix_when_the_asyncio_name_means_something_else() -> None:
+    code = """\
+    import concurrent.futures
+
+    asyncio = None
+
+
+    async def main():
+        await concurrent.futures.ThreadPoolExecutor().submit(print)
+    """
+    src = SourceFile.from_bytes("m.py", textwrap.dedent(code).encode())
+    assert [(f.rule, f.fix) for f in threads.check(src)] == [("AM304", None)]
+
+
+def test_adapter_goes_after_docstring_and_imports_and_is_inserted_once() -> None:
+    code = '''\
+    """Doc."""
+    import asyncio, threading
+    # a comment about X
+    X = 1
+
+
+    async def main():
+        fut = asyncio.get_running_loop().create_future()
+
+        def a():
+            return fut.result()
+
+        def b():
+            return fut.exception()
+
+        threading.Thread(target=a).start()
+        threading.Thread(target=b).start()
+    '''
+    fixed = _fixed(code)
+    assert fixed.count("def _mirror_asyncio_future(") == 1
+    head = fixed.split("def _mirror_asyncio_future(")[0]
+    assert head == '"""Doc."""\nimport asyncio, threading\nimport concurrent.futures\n\n\n'
+    assert "    return mirror\n\n\n# a comment about X\nX = 1\n" in fixed
+    assert _fixed(fixed) is None or _fixed(fixed) == fixed
