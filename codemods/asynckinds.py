@@ -156,6 +156,8 @@ class Kinds:
         if binding.kind == "with" and binding.value is not None:
             kind = self.of(binding.value)  # only an executor's __enter__ is known to return itself
             return kind if kind in (EXECUTOR, PEXECUTOR) else None
+        if binding.kind == "declared":
+            return self.annotation(binding.value) or "none"  # gives no value itself
         if binding.kind == "param":
             return self.param(binding.node)  # type: ignore[arg-type]
         return None

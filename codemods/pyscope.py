@@ -18,7 +18,8 @@ _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 @dataclass(eq=False)
 class Binding:
-    """One place a name is bound. ``kind`` is assign, with, param, import, def, class or other."""
+    """One place a name is bound. ``kind`` is assign, with, param, import, def, class, declared (an
+    annotation without a value: ``value`` is the annotation) or other."""
 
     kind: str
     node: ast.AST
@@ -149,6 +150,8 @@ class Scopes:
         elif isinstance(node, ast.AnnAssign):
             if node.value is not None:
                 self._bind_target(node.target, scope, Binding("assign", node, node.value))
+            elif isinstance(node.target, ast.Name):  # ``x: T`` declares without binding a value
+                scope.bind(node.target.id, Binding("declared", node, node.annotation))
         elif isinstance(node, (ast.AugAssign, ast.For, ast.AsyncFor)):
             self._bind_target(node.target, scope, Binding("other", node))
         elif isinstance(node, (ast.With, ast.AsyncWith)):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Optional
 from asyncmend.model import Finding, Fix, Rule
 from asyncmend.source import SourceFile
 
-from .asynckinds import ASYNCIO_FUTURES, CFUTURE, LOOP, Kinds
+from .asynckinds import ASYNCIO_FUTURES, CFUTURE, LOOP, TASK, Kinds
 from .pyscope import Scopes
 from .threadflow import ThreadCode, ThreadFlow
 
@@ -273,9 +273,20 @@ def {name}(future):
 # future the rules can tie comes through an asyncio name); AM304 needs a concurrent future's source.
 _THREAD_HINT = re.compile(r"Thread|Timer|to_thread|run_in_executor|start_new|Executor")
 _CFUTURE_HINT = re.compile(r"Executor|run_coroutine_threadsafe|concurrent")
-_SCHEDULE = ("call_soon", "call_later", "call_at")
-_COMPLETE = ("set_result", "set_exception", "cancel")
 _READ = ("result", "exception")
+_RULE_FOR_METHOD = {
+    "call_soon": AM301,
+    "call_later": AM301,
+    "call_at": AM301,
+    "create_task": AM302,
+    "set_result": AM303,
+    "set_exception": AM303,
+    "cancel": AM303,
+    "result": AM305,
+    "exception": AM305,
+    "add_done_callback": AM305,
+}
+_RECEIVERS = {"AM301": (LOOP,), "AM302": (LOOP,), "AM303": ASYNCIO_FUTURES, "AM305": ASYNCIO_FUTURES}
 
 
 def check(src: SourceFile) -> list[Finding]:
@@ -323,35 +334,25 @@ class _Checker:
         if not isinstance(func, ast.Attribute):
             return
         method, recv = func.attr, func.value
-        kind = self.kinds.of(recv) if method in (*_SCHEDULE, "create_task", *_COMPLETE, *_READ,
-                                                  "add_done_callback") else None
-        if kind is None:
+        rule = _RULE_FOR_METHOD.get(method)
+        if rule is None or (method in _READ and (call.args or call.keywords)):
+            return
+        kind = self.kinds.of(recv)
+        if kind not in _RECEIVERS[rule.code] or (kind == TASK and method in ("set_result", "set_exception")):
             return
         fix = None
-        if kind == LOOP and method == "call_soon":
+        if method == "call_soon":
             fix = Fix("rename", safety, {"attr": "call_soon_threadsafe"})
-            self._report(call, AM301, fix, code)
-        elif kind == LOOP and method in _SCHEDULE:
-            if statement and plain and _repeatable(recv):
-                fix = Fix("defer", safety, {"loop": "receiver"})
-            self._report(call, AM301, fix, code)
-        elif kind == LOOP and method == "create_task":
+        elif method == "create_task":
             if statement and plain and len(call.args) == 1 and self.asyncio:
                 fix = Fix("run_coroutine_threadsafe", safety, self._asyncio_params())
-            self._report(call, AM302, fix, code)
-        elif kind in ASYNCIO_FUTURES and (method in _COMPLETE[:2] and kind != "task" or method == "cancel"):
-            if statement and plain and _repeatable(recv):
-                fix = Fix("defer", safety, {"loop": "get_loop"})
-            self._report(call, AM303, fix, code)
-        elif kind in ASYNCIO_FUTURES and method in _READ and not call.args and not call.keywords:
+        elif method in _READ:
             adapter = self._adapter_plan()
-            if adapter is not None:
-                fix = Fix("mirror", safety, adapter)
-            self._report(call, AM305, fix, code)
-        elif kind in ASYNCIO_FUTURES and method == "add_done_callback":
-            if statement and plain and len(call.args) == 1 and _repeatable(recv):
-                fix = Fix("defer", safety, {"loop": "get_loop"})
-            self._report(call, AM305, fix, code)
+            fix = Fix("mirror", safety, adapter) if adapter else None
+        elif statement and plain and _repeatable(recv) and (method != "add_done_callback" or len(call.args) == 1):
+            # call_later/call_at through the loop itself; the rest through the future's loop
+            fix = Fix("defer", safety, {"loop": "receiver" if rule is AM301 else "get_loop"})
+        self._report(call, rule, fix, code)
 
     def _calls_coroutine_function(self, expr: ast.expr) -> bool:
         if not isinstance(expr, ast.Call) or not isinstance(expr.func, ast.Name):

@@ -227,3 +227,20 @@ def test_adapter_goes_after_docstring_and_imports_and_is_inserted_once() -> None
     assert head == '"""Doc."""\nimport asyncio, threading\nimport concurrent.futures\n\n\n'
     assert "    return mirror\n\n\n# a comment about X\nX = 1\n" in fixed
     assert _fixed(fixed) is None or _fixed(fixed) == fixed
+
+
+def test_module_global_loop_declared_then_set_in_main() -> None:
+    code = """
+    import asyncio, threading
+    LOOP: asyncio.AbstractEventLoop
+    FUT = None
+    def worker():
+        LOOP.call_soon(print)
+        FUT.set_result(1)
+    async def main():
+        global LOOP, FUT
+        LOOP = asyncio.get_running_loop()
+        FUT = LOOP.create_future()
+        threading.Thread(target=worker).start()
+    """
+    assert _rules(code) == [("AM301", 6, "unsafe"), ("AM303", 7, "unsafe")]
