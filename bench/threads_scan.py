@@ -2,7 +2,6 @@
 
     python bench/threads_scan.py DIR...
 """
-import ast
 import os
 import sys
 import time

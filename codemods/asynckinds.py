@@ -107,6 +107,11 @@ class Kinds:
         """The kind an annotation promises (``Optional[X]`` and ``X | None`` count as X)."""
         if expr is None:
             return None
+        if isinstance(expr, ast.Constant) and isinstance(expr.value, str):  # "asyncio.Future"
+            try:
+                expr = ast.parse(expr.value, mode="eval").body  # names resolve at module level
+            except SyntaxError:
+                return None
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.BitOr):
             sides = [s for s in (expr.left, expr.right) if not _is_none(s)]
             return self.annotation(sides[0]) if len(sides) == 1 else None

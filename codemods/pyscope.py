@@ -14,6 +14,8 @@ from typing import Optional, Union
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_MATCH_NAMES = tuple(getattr(ast, n) for n in ("MatchAs", "MatchStar") if hasattr(ast, n))  # 3.10+
+_MATCH_REST = getattr(ast, "MatchMapping", ())
 
 
 @dataclass(eq=False)
@@ -185,9 +187,9 @@ class Scopes:
         elif isinstance(node, ast.Delete):
             for target in node.targets:
                 self._bind_target(target, scope, Binding("other", node))
-        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+        elif isinstance(node, _MATCH_NAMES) and node.name:
             scope.bind(node.name, Binding("other", node))
-        elif isinstance(node, ast.MatchMapping) and node.rest:
+        elif isinstance(node, _MATCH_REST) and node.rest:
             scope.bind(node.rest, Binding("other", node))
 
     def _bind_target(self, target: ast.AST, scope: Scope, binding: Binding) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from .asynckinds import EXECUTOR, Kinds, instance_class
-from .pyscope import FunctionNode, Scopes
+from .pyscope import FunctionNode, Scope, Scopes
 
 _OWN_LOOP_CALLS = {
     "asyncio.run",
@@ -100,7 +100,6 @@ class ThreadFlow:
     """The thread code of one module, and the known call sites of its functions."""
 
     def __init__(self, tree: ast.Module, scopes: Optional[Scopes] = None):
-        self.tree = tree
         self.scopes = scopes or Scopes(tree)
         self._executors = Kinds(self.scopes)  # executors do not depend on threads
         self.code: dict[int, ThreadCode] = {}
@@ -317,9 +316,17 @@ class ThreadFlow:
         if home is None or isinstance(self.scopes.parent.get(id(code.node)), ast.ClassDef):
             return False
         refs = self._refs.get(id(code.node), ())
+        body = self.scopes.of_def[id(home)]
         return bool(code.entries) and all(r.use == "entry" for r in refs) and all(
-            self.region(e.starter) is home for e in code.entries
+            self._inside(e.starter, body) for e in code.entries
         )
+
+    def _inside(self, node: ast.AST, scope: Scope) -> bool:
+        """Whether ``node`` runs in ``scope`` or in a function or lambda nested in it."""
+        current: Optional[Scope] = self.scopes.scope_of(node)
+        while current is not None and current is not scope:
+            current = current.parent
+        return current is scope
 
     def _runs_own_loop(self, func: ast.AST) -> bool:
         for call in self.calls_in.get(id(func), ()):

@@ -27,9 +27,10 @@ if TYPE_CHECKING:
 _THREAD_FIX_SAFETY = """\
 ## Fix safety
 Safe when the thread entry is explicit in the same function body: a lambda handed straight to the
-thread starter, or a function defined in the body that starts it and used nowhere else, so every
-caller is in view. Otherwise unsafe: a module-level function, a method or a helper one call below the
-entry might also be called from the loop's thread by code outside the module."""
+thread starter, or a function defined in the body that starts it (the start may sit in a lambda
+nested there) and used nowhere else, so every caller is in view. Otherwise unsafe: a module-level
+function, a method or a helper one call below the entry might also be called from the loop's thread
+by code outside the module, and its loop or future is known only from the call sites in view."""
 
 AM301 = Rule(
     code="AM301",

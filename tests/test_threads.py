@@ -244,3 +244,15 @@ def test_module_global_loop_declared_then_set_in_main() -> None:
         threading.Thread(target=worker).start()
     """
     assert _rules(code) == [("AM301", 6, "unsafe"), ("AM303", 7, "unsafe")]
+
+
+def test_quoted_annotations_count() -> None:
+    code = """
+    import asyncio, threading
+    from typing import Optional
+    def w(loop: "asyncio.AbstractEventLoop", fut: Optional["asyncio.Future"]):
+        loop.call_soon(print)
+        fut.set_result(1)
+    threading.Thread(target=w, args=(a, b)).start()
+    """
+    assert _rules(code) == [("AM301", 5, "unsafe"), ("AM303", 6, "unsafe")]
