@@ -100,7 +100,9 @@ def worker(loop):
 ```
 Only rewritten when the task object is not used (`run_coroutine_threadsafe` returns a
 `concurrent.futures.Future`, not a task), when no `name=`/`context=` is passed and, for
-`ensure_future`, when the argument is a call of the module's own `async def`.
+`ensure_future`, when the argument is a call of the module's own `async def`. An exception the
+coroutine raises then ends up in that dropped future instead of being logged as "Task exception was
+never retrieved"; keep the future and check it if that log mattered.
 
 {_THREAD_FIX_SAFETY}
 
@@ -231,7 +233,10 @@ and found again on the next run, so it is inserted once. The callback keeps rece
 future, now on the loop's thread.
 
 {_THREAD_FIX_SAFETY} A wrong guess would be worse here than elsewhere: waiting on the adapter from
-the loop's own thread would block the loop.
+the loop's own thread would block the loop. And where the code raised `InvalidStateError` at once
+(the future was still pending), the thread now waits for the loop to complete the future: if the
+loop is itself blocked waiting for that thread (a plain `thread.join()` in a coroutine), that wait
+never ends.
 
 ## References
 - [Concurrency and multithreading](https://docs.python.org/3/library/asyncio-dev.html#concurrency-and-multithreading)

@@ -256,3 +256,54 @@ def test_quoted_annotations_count() -> None:
     threading.Thread(target=w, args=(a, b)).start()
     """
     assert _rules(code) == [("AM301", 5, "unsafe"), ("AM303", 6, "unsafe")]
+
+
+LOOP_THREAD_CLASS = """
+import asyncio, functools, threading
+from concurrent.futures import Future
+
+class LoopThread(threading.Thread):
+    def __init__(self):
+        super().__init__()
+        self.loop = None
+
+    def run(self):
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def _add(self, done, coro):
+        done.set_result(self.loop.create_task(coro))
+
+    def add(self, coro):
+        done = Future()
+        self.loop.call_soon_threadsafe(functools.partial(self._add, done, coro))
+        return done.result()
+"""
+
+REPORTING_THREAD = """
+import asyncio, threading
+
+class Runner(threading.Thread):
+    def __init__(self, fut):
+        super().__init__()
+        self.loop = asyncio.get_running_loop()
+        self.fut = fut
+
+    def report(self, result):
+        if not self.fut.cancelled():
+            self.fut.set_result(result)
+
+    def run(self):
+        self.loop.call_soon_threadsafe(self.report, 42)
+
+async def main():
+    fut = asyncio.get_running_loop().create_future()
+    Runner(fut).start()
+    await fut
+"""
+
+
+@pytest.mark.parametrize("code", [LOOP_THREAD_CLASS, REPORTING_THREAD], ids=["own-loop", "reports-safely"])
+def test_common_thread_classes_are_left_alone(code: str) -> None:
+    assert _rules(code) == []
