@@ -36,7 +36,7 @@ AM301 = Rule(
     code="AM301",
     name="call-soon-from-thread",
     summary="`{recv}.{method}()` called from a worker thread ({how}); use `call_soon_threadsafe()`",
-    fix_safety="safe when the thread entry is in the same function body, else unsafe",
+    fix_safety="sometimes",
     doc=f"""\
 ## What it does
 Finds `loop.call_soon()`, `loop.call_later()` and `loop.call_at()` called from code that runs in a
@@ -76,7 +76,7 @@ AM302 = Rule(
     code="AM302",
     name="create-task-from-thread",
     summary="`{recv}.{method}()` called from a worker thread ({how}); use `asyncio.run_coroutine_threadsafe()`",
-    fix_safety="safe when the thread entry is in the same function body, else unsafe",
+    fix_safety="sometimes",
     doc=f"""\
 ## What it does
 Finds `loop.create_task(coro)` and `asyncio.ensure_future(coro, loop=loop)` called from code that
@@ -116,7 +116,7 @@ AM303 = Rule(
     code="AM303",
     name="future-set-from-thread",
     summary="`{recv}.{method}()` on an asyncio future from a worker thread ({how}); do it on the future's loop",
-    fix_safety="safe when the thread entry is in the same function body, else unsafe",
+    fix_safety="sometimes",
     doc=f"""\
 ## What it does
 Finds `set_result()`, `set_exception()` and `cancel()` called on an asyncio `Future` (or `cancel()`
@@ -194,7 +194,7 @@ AM305 = Rule(
     code="AM305",
     name="task-result-in-thread",
     summary="`{recv}.{method}()` on an asyncio future from a worker thread ({how})",
-    fix_safety="safe when the thread entry is in the same function body, else unsafe",
+    fix_safety="sometimes",
     doc=f"""\
 ## What it does
 Finds thread code that calls `.result()`, `.exception()` or `.add_done_callback()` on an asyncio
