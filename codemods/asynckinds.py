@@ -1,0 +1,270 @@
+"""What an expression is, as far as asyncio is concerned: a loop, an asyncio future or task, a
+``concurrent.futures`` future or executor — or unknown.
+
+Only what the code shows counts: a value from ``asyncio.get_running_loop()`` and friends, from
+``loop.create_future()``, ``executor.submit()``..., a parameter annotated with such a type or whose
+every known call passes one, an attribute every assignment of which gives one. A method name alone
+never makes a receiver anything. A loop or future made inside thread code belongs to that thread's
+own loop (if any), so it is never taken for the loop the thread must not touch.
+"""
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING, Optional
+
+from .pyscope import Binding, Scopes
+
+if TYPE_CHECKING:
+    from .threadflow import ThreadFlow
+
+LOOP = "loop"
+FUTURE = "future"  # asyncio.Future
+TASK = "task"  # asyncio.Task (an asyncio future too)
+CFUTURE = "cfuture"  # concurrent.futures.Future
+EXECUTOR = "executor"  # runs its work in threads
+PEXECUTOR = "process-executor"
+
+ASYNCIO_FUTURES = (FUTURE, TASK)
+
+_LOOP_CALLS = {
+    "asyncio.get_event_loop",
+    "asyncio.get_running_loop",
+    "asyncio.new_event_loop",
+    "asyncio.events.get_event_loop",
+    "asyncio.events.get_running_loop",
+    "asyncio.events.new_event_loop",
+}
+_CALL_KINDS = {
+    "asyncio.Future": FUTURE,
+    "asyncio.futures.Future": FUTURE,
+    "asyncio.create_task": TASK,
+    "asyncio.tasks.create_task": TASK,
+    "asyncio.ensure_future": TASK,
+    "asyncio.tasks.ensure_future": TASK,
+    "asyncio.wrap_future": FUTURE,
+    "asyncio.futures.wrap_future": FUTURE,
+    "asyncio.gather": FUTURE,
+    "asyncio.run_coroutine_threadsafe": CFUTURE,
+    "asyncio.tasks.run_coroutine_threadsafe": CFUTURE,
+    "concurrent.futures.Future": CFUTURE,
+    "concurrent.futures._base.Future": CFUTURE,
+    "concurrent.futures.ThreadPoolExecutor": EXECUTOR,
+    "concurrent.futures.thread.ThreadPoolExecutor": EXECUTOR,
+    "concurrent.futures.ProcessPoolExecutor": PEXECUTOR,
+    "concurrent.futures.process.ProcessPoolExecutor": PEXECUTOR,
+}
+# Calls that bind to the calling thread's current loop: inside thread code that is not our loop.
+_CURRENT_LOOP_KINDS = {FUTURE, TASK, LOOP}
+_ANNOTATION_KINDS = {
+    "asyncio.AbstractEventLoop": LOOP,
+    "asyncio.BaseEventLoop": LOOP,
+    "asyncio.events.AbstractEventLoop": LOOP,
+    "asyncio.base_events.BaseEventLoop": LOOP,
+    "asyncio.Future": FUTURE,
+    "asyncio.futures.Future": FUTURE,
+    "asyncio.Task": TASK,
+    "asyncio.tasks.Task": TASK,
+    "concurrent.futures.Future": CFUTURE,
+    "concurrent.futures._base.Future": CFUTURE,
+    "concurrent.futures.Executor": EXECUTOR,
+    "concurrent.futures._base.Executor": EXECUTOR,
+    "concurrent.futures.ThreadPoolExecutor": EXECUTOR,
+    "concurrent.futures.thread.ThreadPoolExecutor": EXECUTOR,
+    "concurrent.futures.ProcessPoolExecutor": PEXECUTOR,
+}
+_METHOD_KINDS = {
+    (LOOP, "create_future"): FUTURE,
+    (LOOP, "create_task"): TASK,
+    (LOOP, "run_in_executor"): FUTURE,
+    (FUTURE, "get_loop"): LOOP,
+    (TASK, "get_loop"): LOOP,
+    (EXECUTOR, "submit"): CFUTURE,
+    (PEXECUTOR, "submit"): CFUTURE,
+}
+_MAX_DEPTH = 24
+
+
+class Kinds:
+    """Answers ``of(expr)``; with a ThreadFlow it also knows which code runs in worker threads."""
+
+    def __init__(self, scopes: Scopes, flow: Optional["ThreadFlow"] = None):
+        self.scopes = scopes
+        self.flow = flow
+        self._active: set[int] = set()
+        self._attr_cache: dict[tuple[int, str], Optional[str]] = {}
+
+    def of(self, expr: ast.expr) -> Optional[str]:
+        key = id(expr)
+        if key in self._active or len(self._active) > _MAX_DEPTH:
+            return None
+        self._active.add(key)
+        try:
+            return self._of(expr)
+        finally:
+            self._active.discard(key)
+
+    def annotation(self, expr: Optional[ast.expr]) -> Optional[str]:
+        """The kind an annotation promises (``Optional[X]`` and ``X | None`` count as X)."""
+        if expr is None:
+            return None
+        if isinstance(expr, ast.Constant) and isinstance(expr.value, str):  # "asyncio.Future"
+            try:
+                expr = ast.parse(expr.value, mode="eval").body  # names resolve at module level
+            except SyntaxError:
+                return None
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.BitOr):
+            sides = [s for s in (expr.left, expr.right) if not _is_none(s)]
+            return self.annotation(sides[0]) if len(sides) == 1 else None
+        if isinstance(expr, ast.Subscript) and self.scopes.qualname(expr.value) in (
+            "typing.Optional",
+            "typing_extensions.Optional",
+        ):
+            return self.annotation(expr.slice)
+        if isinstance(expr, ast.Subscript):  # asyncio.Future[int]
+            expr = expr.value
+        return _ANNOTATION_KINDS.get(self.scopes.qualname(expr))
+
+    # -- the cases ---------------------------------------------------------------------------------
+
+    def _of(self, expr: ast.expr) -> Optional[str]:
+        if isinstance(expr, ast.Call):
+            return self._call(expr)
+        if isinstance(expr, ast.Name):
+            return self._agree([self._binding(b) for b in self.scopes.bindings(expr)])
+        if isinstance(expr, ast.Attribute):
+            return self._attribute(expr)
+        if isinstance(expr, ast.NamedExpr):
+            return self.of(expr.value)
+        return None
+
+    def _in_thread(self, node: ast.AST) -> bool:
+        return self.flow is not None and self.flow.in_thread(node)
+
+    def _call(self, call: ast.Call) -> Optional[str]:
+        qual = self.scopes.qualname(call.func)
+        if qual in _LOOP_CALLS:
+            return None if self._in_thread(call) else LOOP
+        kind = _CALL_KINDS.get(qual)
+        if kind is not None:
+            explicit_loop = any(k.arg == "loop" for k in call.keywords)
+            if kind in _CURRENT_LOOP_KINDS and self._in_thread(call) and not explicit_loop:
+                return None
+            return kind
+        if isinstance(call.func, ast.Attribute):
+            receiver = self.of(call.func.value)
+            return _METHOD_KINDS.get((receiver, call.func.attr)) if receiver else None
+        return None
+
+    def _binding(self, binding: Binding) -> Optional[str]:
+        if binding.kind == "assign" and binding.value is not None:
+            return self._value(binding.value)
+        if binding.kind == "with" and binding.value is not None:
+            kind = self.of(binding.value)  # only an executor's __enter__ is known to return itself
+            return kind if kind in (EXECUTOR, PEXECUTOR) else None
+        if binding.kind == "declared":
+            return self.annotation(binding.value) or "none"  # gives no value itself
+        if binding.kind == "param":
+            return self.param(binding.node)  # type: ignore[arg-type]
+        return None
+
+    def param(self, arg: ast.arg) -> Optional[str]:
+        declared = self.annotation(arg.annotation)
+        if declared is not None or self.flow is None:
+            return declared
+        func = self.scopes.parent.get(id(arg))
+        calls = self.flow.invocations(func) if func is not None else None
+        if not calls:
+            return None
+        return self._agree([self._value(invocation.argument(func, arg.arg)) for invocation in calls])
+
+    def _value(self, expr: Optional[ast.expr]) -> Optional[str]:
+        if expr is None:
+            return None
+        return "none" if _is_none(expr) else self.of(expr)
+
+    def _attribute(self, attr: ast.Attribute) -> Optional[str]:
+        owner = instance_class(self.scopes, attr.value)
+        if owner is None:
+            return None
+        key = (id(owner), attr.attr)
+        if key not in self._attr_cache:
+            self._attr_cache[key] = None  # a cycle through this attribute knows nothing
+            self._attr_cache[key] = self._attribute_kind(owner, attr.attr)
+        return self._attr_cache[key]
+
+    def _attribute_kind(self, owner: ast.ClassDef, name: str) -> Optional[str]:
+        kinds = []
+        for stmt in owner.body:
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name:
+                kinds.append(self.annotation(stmt.annotation))
+        for method in _methods(owner):
+            me = _self_name(method)
+            for node in ast.walk(method):
+                for target, value in _attribute_writes(node):
+                    if isinstance(target.value, ast.Name) and target.value.id == me and target.attr == name:
+                        kinds.append(self._value(value))
+        return self._agree(kinds)
+
+    @staticmethod
+    def _agree(kinds: list[Optional[str]]) -> Optional[str]:
+        """The one kind all bindings give (``None`` constants aside), else unknown."""
+        real = [k for k in kinds if k != "none"]
+        if not real or any(k is None for k in real) or len(set(real)) != 1:
+            return None
+        return real[0]
+
+
+def instance_class(scopes: Scopes, expr: ast.expr) -> Optional[ast.ClassDef]:
+    """The class whose instance ``expr`` is, when it is a method's ``self``."""
+    if not isinstance(expr, ast.Name):
+        return None
+    found = scopes.bindings(expr)
+    if len(found) != 1 or found[0].kind != "param":
+        return None
+    method = scopes.parent.get(id(found[0].node))
+    if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or _self_name(method) != expr.id:
+        return None
+    owner = scopes.parent.get(id(method))
+    return owner if isinstance(owner, ast.ClassDef) else None
+
+
+def _is_none(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Constant) and expr.value is None
+
+
+def _methods(cls: ast.ClassDef) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    return [s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def _self_name(method: ast.FunctionDef | ast.AsyncFunctionDef) -> Optional[str]:
+    """The name of a method's instance parameter (None for static and class methods)."""
+    for deco in method.decorator_list:
+        if isinstance(deco, ast.Name) and deco.id in ("staticmethod", "classmethod"):
+            return None
+    params = [*method.args.posonlyargs, *method.args.args]
+    return params[0].arg if params else None
+
+
+def _attribute_writes(node: ast.AST):
+    """(target, value) for each attribute a statement writes; value None when it is not one value."""
+    if isinstance(node, ast.Assign):
+        for target in node.targets:
+            if isinstance(target, ast.Attribute):
+                yield target, node.value
+            elif isinstance(target, (ast.Tuple, ast.List)):
+                for elt in ast.walk(target):
+                    if isinstance(elt, ast.Attribute):
+                        yield elt, None
+    elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Attribute):
+        if node.value is not None:
+            yield node.target, node.value
+    elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Attribute):
+        yield node.target, None
+    elif isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.Delete)):
+        targets = [node.target] if isinstance(node, (ast.For, ast.AsyncFor)) else (
+            node.targets if isinstance(node, ast.Delete) else [i.optional_vars for i in node.items if i.optional_vars]
+        )
+        for target in targets:
+            for elt in ast.walk(target):
+                if isinstance(elt, ast.Attribute):
+                    yield elt, None

@@ -1,0 +1,366 @@
+"""Which functions of a module run in a worker thread.
+
+A function (or lambda) is an *entry* when the module hands it to something that runs it in another
+thread — ``threading.Thread(target=f)``, ``threading.Timer(t, f)``, ``loop.run_in_executor(ex, f)``,
+``asyncio.to_thread(f)``, ``executor.submit(f)`` / ``executor.map(f, ...)``, ``_thread.start_new_thread``
+— by name, as ``self.method``, through ``functools.partial(f, ...)`` or as a lambda (whose body, and the
+function it calls, are then thread code), or when it is the ``run`` method of a ``threading.Thread``
+subclass. One call level deeper, the module's own plain functions (and ``self`` methods) that only
+entries call are *helpers*, thread code as well.
+
+What is never thread code: ``async def`` bodies, and any function the module also uses in another way
+(calls from code that is not an entry, ``call_soon_threadsafe(f)``, storing it...), since that code
+may just as well run on the loop's thread. Code that runs its own event loop is left out too.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .asynckinds import EXECUTOR, Kinds, instance_class
+from .pyscope import FunctionNode, Scope, Scopes
+
+_OWN_LOOP_CALLS = {
+    "asyncio.run",
+    "asyncio.Runner",
+    "asyncio.new_event_loop",
+    "asyncio.set_event_loop",
+    "asyncio.events.new_event_loop",
+    "asyncio.events.set_event_loop",
+}
+_OWN_LOOP_METHODS = {"run_forever", "run_until_complete"}
+
+
+@dataclass
+class Invocation:
+    """The arguments one call site passes to a function (``complete`` False when not all are known)."""
+
+    args: list[ast.expr]
+    keywords: dict[str, ast.expr]
+    bound: bool = False  # called as a bound method: the first parameter is not among ``args``
+    complete: bool = True
+
+    def argument(self, func: ast.AST, name: str) -> Optional[ast.expr]:
+        """The expression this call gives parameter ``name`` of ``func`` (a default when omitted)."""
+        if not self.complete or not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            return None
+        a = func.args
+        positional = [*a.posonlyargs, *a.args]
+        if self.bound:
+            positional = positional[1:]
+        names = [p.arg for p in positional]
+        if name in names:
+            i = names.index(name)
+            if i < len(self.args):
+                return self.args[i]
+            if name in self.keywords and not any(p is positional[i] for p in a.posonlyargs):
+                return self.keywords[name]
+            defaults = a.defaults
+            j = i - (len(names) - len(defaults))
+            return defaults[j] if 0 <= j < len(defaults) else None
+        for p, default in zip(a.kwonlyargs, a.kw_defaults):
+            if p.arg == name:
+                return self.keywords.get(name, default)
+        return None
+
+
+@dataclass
+class Entry:
+    """One way a function or lambda is started in a thread."""
+
+    how: str  # "threading.Thread", "asyncio.to_thread", ...
+    starter: ast.AST  # the call (or the Thread subclass) that starts it
+    invocation: Invocation
+
+
+@dataclass
+class ThreadCode:
+    """A function or lambda whose body runs in a worker thread."""
+
+    node: FunctionNode
+    entries: list[Entry] = field(default_factory=list)
+    helper_of: Optional[FunctionNode] = None  # set for helpers (one call level below an entry)
+    explicit: bool = False  # started in the very function body that defines it, used nowhere else
+
+    @property
+    def how(self) -> str:
+        return self.entries[0].how if self.entries else "called from thread code"
+
+
+@dataclass
+class _Ref:
+    node: ast.expr  # the Name or Attribute naming the function
+    use: str  # "entry", "call" or "other"
+    call: Optional[ast.Call] = None
+    bound: bool = False
+
+
+class ThreadFlow:
+    """The thread code of one module, and the known call sites of its functions."""
+
+    def __init__(self, tree: ast.Module, scopes: Optional[Scopes] = None):
+        self.scopes = scopes or Scopes(tree)
+        self._executors = Kinds(self.scopes)  # executors do not depend on threads
+        self.code: dict[int, ThreadCode] = {}
+        self._candidates: dict[int, ThreadCode] = {}
+        self._entry_refs: dict[int, Entry] = {}
+        self._refs: dict[int, list[_Ref]] = {}
+        self._defs: dict[int, FunctionNode] = {}
+        self.calls_in: dict[Optional[int], list[ast.Call]] = {}
+        self._find_starts()
+        self._find_subclass_runs()
+        self._collect_refs()
+        self._settle()
+
+    # -- questions ---------------------------------------------------------------------------------
+
+    def region(self, node: ast.AST) -> Optional[FunctionNode]:
+        return self.scopes.enclosing_function(node)
+
+    def thread_code(self, node: ast.AST) -> Optional[ThreadCode]:
+        """The thread code whose own body holds ``node`` (not a nested def or lambda), if any."""
+        region = self.region(node)
+        return self.code.get(id(region)) if region is not None else None
+
+    def in_thread(self, node: ast.AST) -> bool:
+        return self.thread_code(node) is not None
+
+    def invocations(self, func: ast.AST) -> Optional[list[Invocation]]:
+        """Every call of ``func`` in the module, or None when it is also used in a way not seen."""
+        if isinstance(func, ast.Lambda):
+            code = self._candidates.get(id(func))
+            return [e.invocation for e in code.entries] if code else None
+        if isinstance(func, ast.FunctionDef) and func.name == "__init__":
+            owner = self.scopes.parent.get(id(func))
+            if isinstance(owner, ast.ClassDef):
+                return self._invocations_of(owner, bound=True)
+        return self._invocations_of(func, bound=False)
+
+    def _invocations_of(self, node: ast.AST, bound: bool) -> Optional[list[Invocation]]:
+        refs = self._refs.get(id(node))
+        if not refs or any(r.use == "other" for r in refs):
+            return None
+        out = []
+        for ref in refs:
+            if ref.use == "entry":
+                out.append(self._entry_refs[id(ref.node)].invocation)
+            else:
+                assert ref.call is not None
+                out.append(_invocation(ref.call.args, ref.call.keywords, bound or ref.bound))
+        return out
+
+    # -- entries -----------------------------------------------------------------------------------
+
+    def _find_starts(self) -> None:
+        for node in self.scopes.calls:
+            self.calls_in.setdefault(_key(self.region(node)), []).append(node)
+            start = self._start(node)
+            if start is not None:
+                how, target, invocation = start
+                self._target(target, Entry(how, node, invocation))
+
+    def _start(self, call: ast.Call) -> Optional[tuple[str, ast.expr, Invocation]]:
+        """(how, target expression, the arguments the target gets) when ``call`` starts a thread."""
+        qual = self.scopes.qualname(call.func)
+        args, kw = call.args, {k.arg: k.value for k in call.keywords if k.arg}
+        if any(isinstance(a, ast.Starred) for a in args) or any(k.arg is None for k in call.keywords):
+            return None
+        if qual in ("threading.Thread", "threading.Timer"):
+            timer = qual == "threading.Timer"
+            target = kw.get("function" if timer else "target", args[1] if len(args) > 1 else None)
+            if target is None:
+                return None
+            pos = kw.get("args", args[2] if timer and len(args) > 2 else None)
+            named = kw.get("kwargs", args[3] if timer and len(args) > 3 else None)
+            return qual, target, _packed(pos, named)
+        if qual in ("asyncio.to_thread", "asyncio.threads.to_thread") and args:
+            return "asyncio.to_thread", args[0], _invocation(args[1:], call.keywords)
+        if qual in ("_thread.start_new_thread", "_thread.start_new") and len(args) >= 2:
+            return "_thread.start_new_thread", args[0], _packed(args[1], args[2] if len(args) > 2 else None)
+        if isinstance(call.func, ast.Attribute):
+            method = call.func.attr
+            if method == "run_in_executor" and len(args) >= 2 and not call.keywords:
+                return "loop.run_in_executor", args[1], _invocation(args[2:], [])
+            if method in ("submit", "map") and args and self._executors.of(call.func.value) == EXECUTOR:
+                if method == "submit":
+                    return "executor.submit", args[0], _invocation(args[1:], call.keywords)
+                return "executor.map", args[0], Invocation([], {}, complete=False)
+        return None
+
+    def _target(self, target: ast.expr, entry: Entry) -> None:
+        """Record what ``target`` names as started by ``entry``, seeing through partial and lambda."""
+        if isinstance(target, ast.Call) and self.scopes.qualname(target.func) == "functools.partial":
+            if not target.args or isinstance(target.args[0], ast.Starred):
+                return
+            given = entry.invocation
+            inner = _invocation(target.args[1:], target.keywords)
+            inner.args = [*inner.args, *given.args]
+            inner.keywords = {**inner.keywords, **given.keywords}
+            inner.complete = inner.complete and given.complete
+            self._target(target.args[0], Entry(entry.how, entry.starter, inner))
+        elif isinstance(target, ast.Lambda):
+            self._candidate(target).entries.append(entry)
+            body = target.body
+            if isinstance(body, ast.Call):
+                self._target(body.func, Entry(entry.how, entry.starter, _invocation(body.args, body.keywords)))
+        else:
+            func, bound = self._function(target)
+            if isinstance(func, ast.FunctionDef) and not func.decorator_list:
+                entry.invocation.bound = bound
+                self._entry_refs[id(target)] = entry
+                self._candidate(func).entries.append(entry)
+
+    def _candidate(self, node: FunctionNode) -> ThreadCode:
+        return self._candidates.setdefault(id(node), ThreadCode(node))
+
+    def _function(self, expr: ast.expr) -> tuple[Optional[ast.AST], bool]:
+        """The def (or class) an expression names: ``f`` or ``self.method``; and whether bound."""
+        if isinstance(expr, ast.Name):
+            return self.scopes.the_def(expr), False
+        if isinstance(expr, ast.Attribute):
+            owner = instance_class(self.scopes, expr.value)
+            if owner is not None:
+                found = [s for s in owner.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                         and s.name == expr.attr]
+                if len(found) == 1 and not found[0].decorator_list:
+                    return found[0], True
+        return None, False
+
+    def _find_subclass_runs(self) -> None:
+        for node in self.scopes.classes:
+            if self._is_thread_class(node, set()):
+                runs = [s for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "run"]
+                if len(runs) == 1 and isinstance(runs[0], ast.FunctionDef):
+                    entry = Entry("threading.Thread subclass", node, Invocation([], {}, bound=True, complete=False))
+                    self._candidate(runs[0]).entries.append(entry)
+
+    def _is_thread_class(self, cls: ast.ClassDef, seen: set[int]) -> bool:
+        if id(cls) in seen:
+            return False
+        seen.add(id(cls))
+        for base in cls.bases:
+            if self.scopes.qualname(base) == "threading.Thread":
+                return True
+            if isinstance(base, ast.Name):
+                parent = self.scopes.the_def(base)
+                if isinstance(parent, ast.ClassDef) and self._is_thread_class(parent, seen):
+                    return True
+        return False
+
+    # -- references --------------------------------------------------------------------------------
+
+    def _collect_refs(self) -> None:
+        names = self.scopes.def_names
+        for node in self.scopes.loads:
+            if isinstance(node, ast.Name):
+                if node.id not in names:
+                    continue
+                target, bound = self.scopes.the_def(node), False
+            elif node.attr in names:  # type: ignore[attr-defined]
+                target, bound = self._function(node)
+            else:
+                continue
+            if target is None:
+                continue
+            self._refs.setdefault(id(target), []).append(self._classify(node, bound))
+
+    def _classify(self, node: ast.expr, bound: bool) -> _Ref:
+        if id(node) in self._entry_refs:
+            return _Ref(node, "entry")
+        parent = self.scopes.parent.get(id(node))
+        if isinstance(parent, ast.Call) and parent.func is node:
+            return _Ref(node, "call", parent, bound)
+        return _Ref(node, "other")
+
+    # -- deciding ----------------------------------------------------------------------------------
+
+    def _settle(self) -> None:
+        """Keep the candidates used only as entries (or called from entries); add their helpers."""
+        entries = {k: c for k, c in self._candidates.items() if not self._runs_own_loop(c.node)}
+        changed = True
+        while changed:
+            changed = False
+            for key, code in list(entries.items()):
+                if isinstance(code.node, ast.Lambda):
+                    continue
+                if not self._only_from(code.node, entries, allow_entry=True):
+                    del entries[key]
+                    changed = True
+        for code in entries.values():
+            code.explicit = self._explicit(code)
+        helpers: dict[int, ThreadCode] = {}
+        for code in entries.values():
+            for call in self.calls_in.get(id(code.node), ()):
+                func, _ = self._function(call.func)
+                if (isinstance(func, ast.FunctionDef) and not func.decorator_list
+                        and id(func) not in entries and id(func) not in helpers
+                        and self._only_from(func, entries, allow_entry=False)
+                        and not self._runs_own_loop(func)):
+                    helpers[id(func)] = ThreadCode(func, helper_of=code.node)
+        self.code = {**entries, **helpers}
+
+    def _only_from(self, func: ast.AST, entries: dict[int, ThreadCode], allow_entry: bool) -> bool:
+        for ref in self._refs.get(id(func), ()):
+            if ref.use == "entry" and allow_entry:
+                continue
+            if ref.use == "call" and _key(self.region(ref.node)) in entries:
+                continue
+            return False
+        return True
+
+    def _explicit(self, code: ThreadCode) -> bool:
+        if isinstance(code.node, ast.Lambda):
+            return True
+        home = self.region(code.node)
+        if home is None or isinstance(self.scopes.parent.get(id(code.node)), ast.ClassDef):
+            return False
+        refs = self._refs.get(id(code.node), ())
+        body = self.scopes.of_def[id(home)]
+        return bool(code.entries) and all(r.use == "entry" for r in refs) and all(
+            self._inside(e.starter, body) for e in code.entries
+        )
+
+    def _inside(self, node: ast.AST, scope: Scope) -> bool:
+        """Whether ``node`` runs in ``scope`` or in a function or lambda nested in it."""
+        current: Optional[Scope] = self.scopes.scope_of(node)
+        while current is not None and current is not scope:
+            current = current.parent
+        return current is scope
+
+    def _runs_own_loop(self, func: ast.AST) -> bool:
+        for call in self.calls_in.get(id(func), ()):
+            if self.scopes.qualname(call.func) in _OWN_LOOP_CALLS:
+                return True
+            if isinstance(call.func, ast.Attribute) and call.func.attr in _OWN_LOOP_METHODS:
+                return True
+        return False
+
+
+def _key(node: Optional[ast.AST]) -> Optional[int]:
+    return id(node) if node is not None else None
+
+
+def _invocation(args: list[ast.expr], keywords: list[ast.keyword], bound: bool = False) -> Invocation:
+    complete = not any(isinstance(a, ast.Starred) for a in args) and all(k.arg for k in keywords)
+    return Invocation(list(args), {k.arg: k.value for k in keywords if k.arg}, bound, complete)
+
+
+def _packed(args: Optional[ast.expr], kwargs: Optional[ast.expr]) -> Invocation:
+    """The invocation ``Thread(args=(...), kwargs={...})`` makes; incomplete unless both are literals."""
+    positional: list[ast.expr] = []
+    complete = True
+    if args is not None:
+        if isinstance(args, (ast.Tuple, ast.List)) and not any(isinstance(e, ast.Starred) for e in args.elts):
+            positional = list(args.elts)
+        else:
+            complete = False
+    named: dict[str, ast.expr] = {}
+    if kwargs is not None:
+        if isinstance(kwargs, ast.Dict) and all(
+            isinstance(k, ast.Constant) and isinstance(k.value, str) for k in kwargs.keys
+        ):
+            named = {k.value: v for k, v in zip(kwargs.keys, kwargs.values)}  # type: ignore[union-attr]
+        else:
+            complete = False
+    return Invocation(positional, named, complete=complete)
