@@ -10,7 +10,7 @@ import sys
 import click
 
 from asyncmend import engine, report
-from asyncmend.config import Settings, find_config, load_settings, validate_selectors
+from asyncmend.config import Settings, find_config, resolve_settings
 from asyncmend.model import AsyncmendError
 from codemods import ALL_RULES
 
@@ -27,26 +27,12 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...] | None:
 
 
 def _settings(config: str | None, **options) -> Settings:
-    path = None
-    if config is not None:
-        from pathlib import Path
+    from pathlib import Path
 
-        path = Path(config)
-    else:
-        path = find_config()
-    settings = load_settings(path)
+    path = Path(config) if config is not None else find_config()
     for key in ("select", "ignore", "exclude"):
         options[key] = _split(options.get(key) or ())
-    if options.get("exclude") is not None:
-        options["exclude"] = settings.exclude + options["exclude"]
-    settings = settings.with_options(**options)
-    validate_selectors(settings.select, ALL_RULES, "select")
-    validate_selectors(settings.ignore, ALL_RULES, "ignore")
-    for _, codes in settings.per_file_ignores:
-        validate_selectors(codes, ALL_RULES, "per-file-ignores")
-    if settings.jobs is not None and settings.jobs < 1:
-        raise AsyncmendError("--jobs must be at least 1")
-    return settings
+    return resolve_settings(path, **options)
 
 
 def _common(fn):

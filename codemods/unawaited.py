@@ -109,3 +109,9 @@ def rewrite(module: "cst.Module", findings: list[Finding], locate: "Locator", co
             return updated_node
 
     return module.visit(AddAwait()) if targets else module
+
+
+def __getattr__(name: str):  # PEP 562: `UnawaitedCommand`, made on first use so LibCST loads lazily
+    from .command import command_for
+
+    return command_for(__name__, name)
