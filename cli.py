@@ -71,21 +71,114 @@ def main() -> None:
     """Find and fix asyncio mistakes: unawaited coroutines, cancel without drain, asyncio across threads."""
 
 
+FORMATS = ["text", "json", "github", "sarif"]
+
+# Runs over this many files show a progress bar (on a terminal, in text output only).
+PROGRESS_MIN_FILES = 300
+
+
+def _progress(fmt: str):
+    """A progress display for the engine, or None: only when both output streams are a terminal."""
+    if fmt != "text" or not (sys.stderr.isatty() and sys.stdout.isatty()):
+        return None
+    from contextlib import nullcontext
+
+    def bar(label: str, total: int):
+        if total < PROGRESS_MIN_FILES:
+            return nullcontext()
+        return click.progressbar(length=total, label=label, file=sys.stderr)
+
+    return bar
+
+
 @main.command()
 @_common
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def check(paths, fmt, config, include_generated, **options) -> None:
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text, json, github (workflow annotations) or sarif (SARIF 2.1.0, for code scanning).")
+@click.option("--statistics", is_flag=True, help="Print how many problems each rule found instead of each problem.")
+def check(paths, fmt, statistics, config, include_generated, **options) -> None:
     """Report problems; exit 1 when there are any."""
+    if statistics and fmt not in ("text", "json"):
+        raise click.UsageError("--statistics goes with --format text or json")
     try:
         settings = _settings(config, include_generated=include_generated, **options)
         stdin = _read_stdin(paths)
-        run = engine.check(list(paths) or ["."], settings, stdin)
+        run = engine.check(list(paths) or ["."], settings, stdin, progress=_progress(fmt))
     except AsyncmendError as exc:
         raise Failure(str(exc)) from None
-    click.echo(report.as_json(run) if fmt == "json" else report.as_text(run), nl=False)
-    _report_errors(run)
+    if statistics:
+        import json
+
+        stats = report.statistics(run)
+        click.echo(json.dumps(stats, indent=2) + "\n" if fmt == "json" else report.statistics_text(run), nl=False)
+    elif fmt == "sarif":
+        from asyncmend import sarif
+
+        errors = [(r.path, r.error or "") for r in run.errors]
+        click.echo(sarif.as_sarif(run.findings, errors, ALL_RULES, _version(), _fix_texts(stdin)), nl=False)
+    elif fmt == "github":
+        click.echo(report.as_github(run), nl=False)
+    else:
+        click.echo(report.as_json(run) if fmt == "json" else report.as_text(run), nl=False)
+    if fmt != "github":
+        _report_errors(run)
     click.echo(report.check_summary(run), err=True)
     sys.exit(1 if run.findings or run.errors else 0)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("asyncmend")
+    except PackageNotFoundError:
+        return "0"
+
+
+def _fix_texts(stdin: str | None):
+    """For SARIF: a finding's file text, and that text after the finding's own fix (LibCST runs here)."""
+    from asyncmend.source import SourceFile
+
+    sources: dict[str, SourceFile | None] = {}
+
+    def texts(finding):
+        if finding.path not in sources:
+            try:
+                if finding.path == engine.STDIN:
+                    sources[finding.path] = SourceFile.from_bytes(engine.STDIN, (stdin or "").encode("utf-8"))
+                else:
+                    sources[finding.path] = SourceFile.read(finding.path)
+            except AsyncmendError:
+                sources[finding.path] = None
+        src = sources[finding.path]
+        if src is None:
+            return None
+        try:
+            return src.text, engine.apply_fixes(src, [finding])
+        except (AsyncmendError, RecursionError):
+            return None
+
+    return texts
+
+
+@main.command()
+def rules() -> None:
+    """List every rule: code, name, fix safety and what it finds."""
+    from asyncmend import ruledocs
+
+    click.echo(ruledocs.rules_listing(), nl=False)
+
+
+@main.command()
+@click.argument("rule")
+def explain(rule: str) -> None:
+    """Print a rule's full documentation (by code, like AM101, or by name)."""
+    from asyncmend import ruledocs
+
+    found = ruledocs.find_rule(rule)
+    if found is None:
+        raise Failure(f"{rule!r} is not a rule (see `asyncmend rules`)")
+    click.echo(ruledocs.explain(found), nl=False)
 
 
 @main.command()
@@ -107,7 +200,7 @@ def fix(paths, diff, check_only, config, include_generated, unsafe_fixes, unawai
             unawaited_fix=unawaited_fix, **options,
         )
         stdin = _read_stdin(paths)
-        run = engine.fix(list(paths) or ["."], settings, write=not diff, stdin_text=stdin)
+        run = engine.fix(list(paths) or ["."], settings, write=not diff, stdin_text=stdin, progress=_progress("text"))
     except AsyncmendError as exc:
         raise Failure(str(exc)) from None
     color = sys.stdout.isatty()

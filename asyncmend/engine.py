@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, TypeVar
+from contextlib import nullcontext
+from typing import Any, Callable, ContextManager, Iterable, TypeVar
 
 from codemods import ALL_RULES, FAMILIES, unawaited
 from codemods.index import ProjectIndex
@@ -24,6 +25,10 @@ from .suppress import is_suppressed, suppressions
 
 GENERATED_MARKER = "@generated"
 STDIN = "-"
+
+# A progress display: called with a label and a total, gives a context manager whose value (if not
+# None) has ``update(n)``; click.progressbar fits.
+Progress = Callable[[str, int], ContextManager[Any]]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -100,13 +105,21 @@ def _analyze_path(job: tuple[str, Settings]) -> _Analysis:
     return analyze_source(src, module, is_package, settings)
 
 
-def _map(fn: Callable[[T], R], items: list[T], jobs: int) -> list[R]:
-    """``map`` over worker processes when it pays, in order."""
-    if jobs <= 1 or len(items) < 2 * jobs:
-        return [fn(item) for item in items]
-    chunk = max(1, min(64, len(items) // (jobs * 8)))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(fn, items, chunksize=chunk))
+def _map(fn: Callable[[T], R], items: list[T], jobs: int, progress: Progress | None = None,
+         label: str = "") -> list[R]:
+    """``map`` over worker processes when it pays, in order; ``progress`` hears of each item done."""
+    with progress(label, len(items)) if progress else nullcontext() as bar:
+        if jobs <= 1 or len(items) < 2 * jobs:
+            return [_tick(bar, fn(item)) for item in items]
+        chunk = max(1, min(64, len(items) // (jobs * 8)))
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            return [_tick(bar, r) for r in pool.map(fn, items, chunksize=chunk)]
+
+
+def _tick(bar, result: R) -> R:
+    if bar is not None:
+        bar.update(1)
+    return result
 
 
 def _jobs(settings: Settings) -> int:
@@ -121,12 +134,11 @@ def _filter(analysis: _Analysis, found: Iterable[Finding], settings: Settings) -
     return sorted(kept, key=lambda f: (f.line, f.col, f.rule))
 
 
-def analyze(paths: list[str], settings: Settings, stdin_text: str | None = None) -> tuple[
-    list[_Analysis], ProjectIndex
-]:
+def analyze(paths: list[str], settings: Settings, stdin_text: str | None = None,
+            progress: Progress | None = None) -> tuple[list[_Analysis], ProjectIndex]:
     files, problems = discover([p for p in paths if p != STDIN], settings.exclude)
     jobs = _jobs(settings)
-    analyses = _map(_analyze_path, [(path, settings) for path in files], jobs)
+    analyses = _map(_analyze_path, [(path, settings) for path in files], jobs, progress, "Checking")
     analyses.extend(_Analysis(path, error=message) for path, message in problems)
     if stdin_text is not None:
         src = SourceFile(STDIN, stdin_text.encode("utf-8"), stdin_text, "utf-8", False)
@@ -144,8 +156,9 @@ def _findings(analysis: _Analysis, index: ProjectIndex, settings: Settings) -> l
     return _filter(analysis, found, settings)
 
 
-def check(paths: list[str], settings: Settings, stdin_text: str | None = None) -> RunResult:
-    analyses, index = analyze(paths, settings, stdin_text)
+def check(paths: list[str], settings: Settings, stdin_text: str | None = None,
+          progress: Progress | None = None) -> RunResult:
+    analyses, index = analyze(paths, settings, stdin_text, progress)
     results = [
         FileResult(a.path, _findings(a, index, settings), a.error)
         for a in analyses
@@ -215,9 +228,10 @@ def _fix_one(job: tuple[FileResult, str, Settings, bool, SourceFile | None]) -> 
     return result
 
 
-def fix(paths: list[str], settings: Settings, write: bool, stdin_text: str | None = None) -> RunResult:
+def fix(paths: list[str], settings: Settings, write: bool, stdin_text: str | None = None,
+        progress: Progress | None = None) -> RunResult:
     """Apply (or, with ``write=False``, only compute) the fixes; unsafe ones only when enabled."""
-    analyses, index = analyze(paths, settings, stdin_text)
+    analyses, index = analyze(paths, settings, stdin_text, progress)
     done: list[FileResult] = []
     jobs = []
     for a in analyses:
@@ -228,7 +242,7 @@ def fix(paths: list[str], settings: Settings, write: bool, stdin_text: str | Non
             jobs.append((result, a.digest, settings, write, a.source))
         else:
             done.append(result)
-    done.extend(_map(_fix_one, jobs, _jobs(settings)))
+    done.extend(_map(_fix_one, jobs, _jobs(settings), progress, "Fixing"))
     return RunResult(sorted(done, key=lambda r: r.path))
 
 
