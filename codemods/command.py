@@ -53,10 +53,11 @@ class FamilyCommand(CodemodCommand):
     @staticmethod
     def add_args(arg_parser: argparse.ArgumentParser) -> None:
         arg_parser.add_argument(
-            "--unsafe-fixes", action="store_true", default=False, help="Also apply fixes marked unsafe."
+            "--unsafe-fixes", action="store_true", default=None,
+            help="Also apply fixes marked unsafe [default: the project's unsafe-fixes setting].",
         )
 
-    def __init__(self, context: CodemodContext, unsafe_fixes: bool = False) -> None:
+    def __init__(self, context: CodemodContext, unsafe_fixes: bool | None = None) -> None:
         super().__init__(context)
         self.unsafe_fixes = unsafe_fixes
 
@@ -71,9 +72,10 @@ class FamilyCommand(CodemodCommand):
         if result.error:
             raise SkipFile(f"asyncmend: {result.error}")
         codes = {rule.code for rule in self.FAMILY.RULES}
+        unsafe = workspace.settings.unsafe_fixes
         chosen = [
             f for f in result.findings
-            if f.rule in codes and f.fix is not None and (f.fix.safety == "safe" or self.unsafe_fixes)
+            if f.rule in codes and f.fix is not None and (f.fix.safety == "safe" or unsafe)
         ]
         held = sum(1 for f in result.findings if f.rule in codes and f.fix is not None) - len(chosen)
         if held:
