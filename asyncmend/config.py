@@ -104,6 +104,8 @@ def resolve_settings(path: Path | None, **options) -> Settings:
         validate_selectors(codes, ALL_RULES, "per-file-ignores")
     if settings.jobs is not None and settings.jobs < 1:
         raise AsyncmendError("--jobs must be at least 1")
+    if settings.unawaited_fix not in _KEYS["unawaited-fix"]:
+        raise AsyncmendError(f"unawaited-fix: expected one of {', '.join(map(repr, _KEYS['unawaited-fix']))}")
     return settings
 
 
