@@ -6,6 +6,7 @@ or changes pending under ``fix --diff --check``; 2 usage or internal error.
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 
 import click
 
@@ -81,7 +82,6 @@ def _progress(fmt: str):
     """A progress display for the engine, or None: only when both output streams are a terminal."""
     if fmt != "text" or not (sys.stderr.isatty() and sys.stdout.isatty()):
         return None
-    from contextlib import nullcontext
 
     def bar(label: str, total: int):
         if total < PROGRESS_MIN_FILES:
@@ -107,15 +107,12 @@ def check(paths, fmt, statistics, config, include_generated, **options) -> None:
     except AsyncmendError as exc:
         raise Failure(str(exc)) from None
     if statistics:
-        import json
-
-        stats = report.statistics(run)
-        click.echo(json.dumps(stats, indent=2) + "\n" if fmt == "json" else report.statistics_text(run), nl=False)
+        click.echo(report.statistics_json(run) if fmt == "json" else report.statistics_text(run), nl=False)
     elif fmt == "sarif":
         from asyncmend import sarif
 
         errors = [(r.path, r.error or "") for r in run.errors]
-        click.echo(sarif.as_sarif(run.findings, errors, ALL_RULES, _version(), _fix_texts(stdin)), nl=False)
+        click.echo(sarif.as_sarif(run.findings, errors, ALL_RULES, _version(), sarif.fix_texts(stdin)), nl=False)
     elif fmt == "github":
         click.echo(report.as_github(run), nl=False)
     else:
@@ -133,32 +130,6 @@ def _version() -> str:
         return version("asyncmend")
     except PackageNotFoundError:
         return "0"
-
-
-def _fix_texts(stdin: str | None):
-    """For SARIF: a finding's file text, and that text after the finding's own fix (LibCST runs here)."""
-    from asyncmend.source import SourceFile
-
-    sources: dict[str, SourceFile | None] = {}
-
-    def texts(finding):
-        if finding.path not in sources:
-            try:
-                if finding.path == engine.STDIN:
-                    sources[finding.path] = SourceFile.from_bytes(engine.STDIN, (stdin or "").encode("utf-8"))
-                else:
-                    sources[finding.path] = SourceFile.read(finding.path)
-            except AsyncmendError:
-                sources[finding.path] = None
-        src = sources[finding.path]
-        if src is None:
-            return None
-        try:
-            return src.text, engine.apply_fixes(src, [finding])
-        except (AsyncmendError, RecursionError):
-            return None
-
-    return texts
 
 
 @main.command()

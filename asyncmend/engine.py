@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from contextlib import nullcontext
+from dataclasses import dataclass, field
 from typing import Any, Callable, ContextManager, Iterable, TypeVar
 
 from codemods import ALL_RULES, FAMILIES, unawaited

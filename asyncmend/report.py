@@ -108,3 +108,7 @@ def statistics_text(run: RunResult) -> str:
         f"{r['count']:>{width}}\t{r['code']}\t{'[*]' if r['fixable'] else '   '} {r['name']}\n"
         for r in rows
     )
+
+
+def statistics_json(run: RunResult) -> str:
+    return json.dumps(statistics(run), indent=2) + "\n"

@@ -118,6 +118,34 @@ def _result(f: Finding, index: dict[str, int], fix_text: FixText | None) -> dict
     return result
 
 
+def fix_texts(stdin_text: str | None = None) -> FixText:
+    """Each finding's file text and that text after the finding's own fix (LibCST is loaded here)."""
+    from .engine import STDIN, apply_fixes
+    from .model import AsyncmendError
+    from .source import SourceFile
+
+    sources: dict[str, SourceFile | None] = {}
+
+    def texts(finding: Finding) -> tuple[str, str] | None:
+        if finding.path not in sources:
+            try:
+                if finding.path == STDIN:
+                    sources[finding.path] = SourceFile.from_bytes(STDIN, (stdin_text or "").encode("utf-8"))
+                else:
+                    sources[finding.path] = SourceFile.read(finding.path)
+            except AsyncmendError:
+                sources[finding.path] = None
+        src = sources[finding.path]
+        if src is None:
+            return None
+        try:
+            return src.text, apply_fixes(src, [finding])
+        except (AsyncmendError, RecursionError):
+            return None
+
+    return texts
+
+
 def as_sarif(findings: list[Finding], errors: list[tuple[str, str]], rules: tuple[Rule, ...], version: str,
              fix_text: FixText | None = None) -> str:
     """The SARIF log. ``errors`` are (path, message) for files that could not be processed."""

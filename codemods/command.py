@@ -2,6 +2,9 @@
 
     python -m libcst.tool codemod -x codemods.unawaited.UnawaitedCommand --no-format src/
 
+(``--no-format``: otherwise ``libcst.tool`` runs black over every changed file, and a fix must leave
+everything outside the edited node as it was.)
+
 A command runs the CLI's own analysis on the module it is given (``ast``, the family's findings after
 select/ignore, per-file ignores and ``# noqa`` from the project's pyproject.toml) and the family's own
 rewrite; the imports a fix needs go through the codemod context (``AddImportsVisitor``), which

@@ -18,7 +18,7 @@ SECTIONS = ["## What it does", "## Why is this bad?", "## Example", "## Use inst
 @pytest.mark.parametrize("rule", ALL_RULES, ids=[r.code for r in ALL_RULES])
 def test_rule_doc_has_ruffs_shape(rule) -> None:
     assert re.fullmatch(r"AM\d{3}", rule.code)
-    assert re.fullmatch(r"[a-z]+(-[a-z]+)*", rule.name)
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", rule.name)
     assert rule.fix_safety in ("safe", "unsafe", "sometimes", "none")
     positions = [rule.doc.find(s + "\n") for s in SECTIONS]
     assert -1 not in positions, [s for s, p in zip(SECTIONS, positions) if p < 0]
