@@ -2,7 +2,8 @@
 
 Every function takes the options of ``asyncmend check`` / ``asyncmend fix`` as keywords, each ``None``
 meaning "as configured": ``select``, ``ignore`` (rule codes, prefixes or names), ``unsafe_fixes``,
-``unawaited_fix`` (``"await"`` or ``"task"``) and ``exclude``. Settings come from the
+``unawaited_fix`` (``"await"`` or ``"task"``) and, over paths, ``exclude`` (glob patterns),
+``include_generated`` and ``jobs``. Settings come from the
 ``[tool.asyncmend]`` table of ``config`` (a pyproject.toml); when ``config`` is ``None`` the nearest
 pyproject.toml above ``project_root`` (or the current folder) is read, and ``config=False`` reads none.
 
@@ -17,9 +18,10 @@ be read, parsed or fixed in its :attr:`FileResult.error` and go on with the othe
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Literal, Union
+from typing import TYPE_CHECKING, Iterable, Iterator, Literal, Union
 
 from .config import Settings, find_config, resolve_settings
 from .model import AsyncmendError, Finding, Rule
@@ -69,37 +71,52 @@ def rules() -> tuple[Rule, ...]:
     return ALL_RULES
 
 
-def check_source(source: str | bytes, *, path: str | None = None, project_root: StrPath | None = None,
-                 config: Config = None, **options) -> list[Finding]:
+Selectors = Union[str, Iterable[str], None]
+
+
+def check_source(
+    source: str | bytes, *, path: str | None = None, select: Selectors = None, ignore: Selectors = None,
+    unawaited_fix: str | None = None, project_root: StrPath | None = None, config: Config = None,
+) -> list[Finding]:
     """The findings in one source string; ``path`` is the file name it is reported under."""
+    options = {"select": select, "ignore": ignore, "unawaited_fix": unawaited_fix}
     return list(_one(source, path, project_root, config, options, fix=False).findings)
 
 
-def fix_source(source: str | bytes, *, path: str | None = None, project_root: StrPath | None = None,
-               config: Config = None, **options) -> FileResult:
+def fix_source(
+    source: str | bytes, *, path: str | None = None, select: Selectors = None, ignore: Selectors = None,
+    unsafe_fixes: bool | None = None, unawaited_fix: str | None = None, project_root: StrPath | None = None,
+    config: Config = None,
+) -> FileResult:
     """Fix one source string; nothing is written. ``new_text`` holds the fixed source."""
+    options = {"select": select, "ignore": ignore, "unsafe_fixes": unsafe_fixes, "unawaited_fix": unawaited_fix}
     return _one(source, path, project_root, config, options, fix=True)
 
 
-def check_paths(paths: StrPath | Iterable[StrPath], *, project_root: StrPath | None = None,
-                config: Config = None, **options) -> list[FileResult]:
+def check_paths(
+    paths: StrPath | Iterable[StrPath], *, select: Selectors = None, ignore: Selectors = None,
+    exclude: Selectors = None, unawaited_fix: str | None = None, include_generated: bool | None = None,
+    jobs: int | None = None, project_root: StrPath | None = None, config: Config = None,
+) -> list[FileResult]:
     """Check files and folders (``*.py`` under them); one result per file, sorted by path."""
+    options = {"select": select, "ignore": ignore, "exclude": exclude, "unawaited_fix": unawaited_fix,
+               "include_generated": include_generated, "jobs": jobs}
     return _many(paths, project_root, config, options, fix=False, write=False)
 
 
-def fix_paths(paths: StrPath | Iterable[StrPath], *, write: bool = True, project_root: StrPath | None = None,
-              config: Config = None, **options) -> list[FileResult]:
+def fix_paths(
+    paths: StrPath | Iterable[StrPath], *, write: bool = True, select: Selectors = None,
+    ignore: Selectors = None, exclude: Selectors = None, unsafe_fixes: bool | None = None,
+    unawaited_fix: str | None = None, include_generated: bool | None = None, jobs: int | None = None,
+    project_root: StrPath | None = None, config: Config = None,
+) -> list[FileResult]:
     """Fix files and folders in place (or, with ``write=False``, only compute the new texts)."""
+    options = {"select": select, "ignore": ignore, "exclude": exclude, "unsafe_fixes": unsafe_fixes,
+               "unawaited_fix": unawaited_fix, "include_generated": include_generated, "jobs": jobs}
     return _many(paths, project_root, config, options, fix=True, write=write)
 
 
-_OPTIONS = {"select", "ignore", "exclude", "unsafe_fixes", "unawaited_fix", "include_generated", "jobs"}
-
-
 def _settings(config: Config, project_root: StrPath | None, options: dict) -> Settings:
-    unknown = set(options) - _OPTIONS
-    if unknown:
-        raise AsyncmendError(f"unknown option(s): {', '.join(sorted(unknown))} (known: {', '.join(sorted(_OPTIONS))})")
     for key in ("select", "ignore", "exclude"):
         value = options.get(key)
         if isinstance(value, str):
@@ -172,13 +189,12 @@ def _many(paths, project_root, config, options, fix: bool, write: bool) -> list[
     return [_public(r, fix) for r in sorted(results, key=lambda r: r.path)]
 
 
-class _no_library_errors:
+@contextmanager
+def _no_library_errors() -> Iterator[None]:
     """Turn an exception from inside LibCST (a rewrite gone wrong) into an AsyncmendError."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind, exc, tb) -> bool:
-        if exc is not None and not isinstance(exc, AsyncmendError) and kind.__module__.startswith("libcst"):
-            raise AsyncmendError(f"internal error while rewriting: {type(exc).__name__}: {exc}") from exc
-        return False
+    try:
+        yield
+    except Exception as exc:
+        if isinstance(exc, AsyncmendError) or not type(exc).__module__.startswith("libcst"):
+            raise
+        raise AsyncmendError(f"internal error while rewriting: {type(exc).__name__}: {exc}") from exc

@@ -36,7 +36,7 @@ def _first_paragraph(doc: str, heading: str) -> str:
         start = lines.index(heading) + 1
     except ValueError:
         return ""
-    para = []
+    para: list[str] = []
     for line in lines[start:]:
         if line.startswith("#") or (not line.strip() and para):
             break

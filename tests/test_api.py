@@ -133,7 +133,6 @@ def test_errors_per_file_in_results(tmp_path: Path) -> None:
         (lambda: asyncmend.fix_source(b"\x00", config=False), "NUL"),
         (lambda: asyncmend.fix_source(42, config=False), "must be str or bytes"),
         (lambda: asyncmend.check_source("x = 1\n", config=False, select=["AM999"]), "matches no rule"),
-        (lambda: asyncmend.check_source("x = 1\n", config=False, selekt=["AM1"]), "unknown option"),
         (lambda: asyncmend.fix_paths(".", config="/nonexistent/pyproject.toml"), "cannot read configuration"),
         (lambda: asyncmend.check_source("x = 1\n", config=False, unawaited_fix="maybe"), "unawaited"),
     ],
@@ -141,6 +140,13 @@ def test_errors_per_file_in_results(tmp_path: Path) -> None:
 def test_bad_input_raises_asyncmend_error(call, message: str) -> None:
     with pytest.raises(AsyncmendError, match=message):
         call()
+
+
+def test_options_are_keywords() -> None:
+    with pytest.raises(TypeError):
+        asyncmend.check_source("x = 1\n", selekt=["AM1"])  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        asyncmend.fix_source("x = 1\n", "AM1")  # type: ignore[misc]
 
 
 def test_a_libcst_failure_becomes_asyncmend_error(monkeypatch: pytest.MonkeyPatch) -> None:
