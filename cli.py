@@ -112,7 +112,8 @@ def check(paths, fmt, statistics, config, include_generated, **options) -> None:
         from asyncmend import sarif
 
         errors = [(r.path, r.error or "") for r in run.errors]
-        click.echo(sarif.as_sarif(run.findings, errors, ALL_RULES, _version(), sarif.fix_texts(stdin)), nl=False)
+        fixes = sarif.fix_texts(run.findings, stdin)
+        click.echo(sarif.as_sarif(run.findings, errors, ALL_RULES, _version(), fixes), nl=False)
     elif fmt == "github":
         click.echo(report.as_github(run), nl=False)
     else:

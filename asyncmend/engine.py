@@ -175,6 +175,11 @@ def _applicable(findings: list[Finding], settings: Settings) -> tuple[list[Findi
 
 def apply_fixes(src: SourceFile, findings: list[Finding]) -> str:
     """Rewrite ``src`` with the fix plans of ``findings``; the result is checked to parse."""
+    return apply_fixes_each(src, [findings])[0]
+
+
+def apply_fixes_each(src: SourceFile, groups: list[list[Finding]]) -> list[str]:
+    """``apply_fixes`` for each group of findings on its own, parsing ``src`` with LibCST once."""
     import libcst as cst
     from libcst.codemod import CodemodContext
     from libcst.codemod.visitors import AddImportsVisitor
@@ -182,24 +187,28 @@ def apply_fixes(src: SourceFile, findings: list[Finding]) -> str:
     from .locate import Locator
 
     try:
-        module = cst.parse_module(src.text)
+        original = cst.parse_module(src.text)
     except cst.ParserSyntaxError as exc:
         raise AsyncmendError(f"cannot rewrite: LibCST cannot parse this file: {exc.message}") from None
-    locate = Locator(module)
-    context = CodemodContext(filename=src.path)
-    for family in FAMILIES:
-        codes = {rule.code for rule in family.RULES}
-        mine = [f for f in findings if f.rule in codes]
-        if mine:
-            module = family.rewrite(module, mine, locate, context)
-    if context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
-        module = AddImportsVisitor(context).transform_module(module)
-    new = module.code
-    try:
-        parse_ast(new, src.path)
-    except AsyncmendError as exc:
-        raise AsyncmendError(f"internal error: the fixed code does not parse ({exc}); not written")
-    return new
+    locate = Locator(original)
+    texts = []
+    for findings in groups:
+        module = original
+        context = CodemodContext(filename=src.path)
+        for family in FAMILIES:
+            codes = {rule.code for rule in family.RULES}
+            mine = [f for f in findings if f.rule in codes]
+            if mine:
+                module = family.rewrite(module, mine, locate, context)
+        if context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
+            module = AddImportsVisitor(context).transform_module(module)
+        new = module.code
+        try:
+            parse_ast(new, src.path)
+        except AsyncmendError as exc:
+            raise AsyncmendError(f"internal error: the fixed code does not parse ({exc}); not written")
+        texts.append(new)
+    return texts
 
 
 def _fix_one(job: tuple[FileResult, str, Settings, bool, SourceFile | None]) -> FileResult:

@@ -10,7 +10,7 @@ import difflib
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Dict, Tuple
 from urllib.parse import quote
 
 from .model import Finding, Rule
@@ -19,8 +19,8 @@ from .ruledocs import one_line
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/asyncmend/"
 
-# finding -> (its file's text, that text after this finding's fix alone), or None when not known.
-FixText = Callable[[Finding], "tuple[str, str] | None"]
+# finding -> (its file's text, that text after this finding's fix alone)
+FixTexts = Dict[Finding, Tuple[str, str]]
 
 
 def _uri(path: str) -> dict[str, str]:
@@ -90,7 +90,7 @@ def replacements(old: str, new: str) -> list[dict[str, Any]]:
     return out
 
 
-def _result(f: Finding, index: dict[str, int], fix_text: FixText | None) -> dict[str, Any]:
+def _result(f: Finding, index: dict[str, int], fixes: FixTexts) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": f.rule,
         "ruleIndex": index[f.rule],
@@ -107,7 +107,7 @@ def _result(f: Finding, index: dict[str, int], fix_text: FixText | None) -> dict
     }
     if f.fix is not None:
         result["properties"] = {"fixSafety": f.fix.safety}
-        texts = fix_text(f) if fix_text is not None else None
+        texts = fixes.get(f)
         if texts is not None and texts[0] != texts[1]:
             result["fixes"] = [
                 {
@@ -118,36 +118,36 @@ def _result(f: Finding, index: dict[str, int], fix_text: FixText | None) -> dict
     return result
 
 
-def fix_texts(stdin_text: str | None = None) -> FixText:
-    """Each finding's file text and that text after the finding's own fix (LibCST is loaded here)."""
-    from .engine import STDIN, apply_fixes
+def fix_texts(findings: list[Finding], stdin_text: str | None = None) -> FixTexts:
+    """Each fixable finding's file text, and that text after the finding's own fix.
+
+    LibCST is loaded here, and parses each file once for all its findings; a file that cannot be
+    read or rewritten gets no fixes.
+    """
+    from .engine import STDIN, apply_fixes_each
     from .model import AsyncmendError
     from .source import SourceFile
 
-    sources: dict[str, SourceFile | None] = {}
-
-    def texts(finding: Finding) -> tuple[str, str] | None:
-        if finding.path not in sources:
-            try:
-                if finding.path == STDIN:
-                    sources[finding.path] = SourceFile.from_bytes(STDIN, (stdin_text or "").encode("utf-8"))
-                else:
-                    sources[finding.path] = SourceFile.read(finding.path)
-            except AsyncmendError:
-                sources[finding.path] = None
-        src = sources[finding.path]
-        if src is None:
-            return None
+    by_path: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.fix is not None:
+            by_path.setdefault(f.path, []).append(f)
+    out: FixTexts = {}
+    for path, mine in by_path.items():
         try:
-            return src.text, apply_fixes(src, [finding])
+            if path == STDIN:
+                src = SourceFile.from_bytes(STDIN, (stdin_text or "").encode("utf-8"))
+            else:
+                src = SourceFile.read(path)
+            fixed = apply_fixes_each(src, [[f] for f in mine])
         except (AsyncmendError, RecursionError):
-            return None
-
-    return texts
+            continue
+        out.update((f, (src.text, new)) for f, new in zip(mine, fixed))
+    return out
 
 
 def as_sarif(findings: list[Finding], errors: list[tuple[str, str]], rules: tuple[Rule, ...], version: str,
-             fix_text: FixText | None = None) -> str:
+             fixes: FixTexts | None = None) -> str:
     """The SARIF log. ``errors`` are (path, message) for files that could not be processed."""
     index = {rule.code: i for i, rule in enumerate(rules)}
     run: dict[str, Any] = {
@@ -174,7 +174,7 @@ def as_sarif(findings: list[Finding], errors: list[tuple[str, str]], rules: tupl
         ],
         "originalUriBaseIds": {"%SRCROOT%": {"uri": Path(os.getcwd()).as_uri() + "/"}},
         "columnKind": "unicodeCodePoints",
-        "results": [_result(f, index, fix_text) for f in findings],
+        "results": [_result(f, index, fixes or {}) for f in findings],
     }
     log = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
