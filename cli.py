@@ -95,7 +95,8 @@ def _progress(fmt: str):
 @_common
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text, json, github (workflow annotations) or sarif (SARIF 2.1.0, for code scanning).")
-@click.option("--statistics", is_flag=True, help="Print how many problems each rule found instead of each problem.")
+@click.option("--statistics", is_flag=True,
+              help="Print how many problems each rule found instead of each problem.")
 def check(paths, fmt, statistics, config, include_generated, **options) -> None:
     """Report problems; exit 1 when there are any."""
     if statistics and fmt not in ("text", "json"):
@@ -172,7 +173,9 @@ def fix(paths, diff, check_only, config, include_generated, unsafe_fixes, unawai
             unawaited_fix=unawaited_fix, **options,
         )
         stdin = _read_stdin(paths)
-        run = engine.fix(list(paths) or ["."], settings, write=not diff, stdin_text=stdin, progress=_progress("text"))
+        run = engine.fix(
+            list(paths) or ["."], settings, write=not diff, stdin_text=stdin, progress=_progress("text")
+        )
     except AsyncmendError as exc:
         raise Failure(str(exc)) from None
     color = sys.stdout.isatty()

@@ -65,6 +65,10 @@ def _position(text: str, offset: int, line: int) -> tuple[int, int]:
     return line + newlines, col
 
 
+def _region(start: tuple[int, int], end: tuple[int, int]) -> dict[str, int]:
+    return {"startLine": start[0], "startColumn": start[1], "endLine": end[0], "endColumn": end[1]}
+
+
 def replacements(old: str, new: str) -> list[dict[str, Any]]:
     """The SARIF replacements that turn ``old`` into ``new``: changed line blocks, trimmed to the
     characters that differ (an insertion has an empty deleted region)."""
@@ -81,9 +85,7 @@ def replacements(old: str, new: str) -> list[dict[str, Any]]:
         inserted = after[head: len(after) - tail]
         start = _position(before, head, i1 + 1)
         end = _position(before, head + len(deleted), i1 + 1)
-        item: dict[str, Any] = {
-            "deletedRegion": {"startLine": start[0], "startColumn": start[1], "endLine": end[0], "endColumn": end[1]}
-        }
+        item: dict[str, Any] = {"deletedRegion": _region(start, end)}
         if inserted:
             item["insertedContent"] = {"text": inserted}
         out.append(item)
@@ -100,7 +102,7 @@ def _result(f: Finding, index: dict[str, int], fixes: FixTexts) -> dict[str, Any
             {
                 "physicalLocation": {
                     "artifactLocation": _uri(f.path),
-                    "region": {"startLine": f.line, "startColumn": f.col, "endLine": f.end_line, "endColumn": f.end_col},
+                    "region": _region((f.line, f.col), (f.end_line, f.end_col)),
                 }
             }
         ],
