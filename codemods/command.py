@@ -18,7 +18,7 @@ once per worker process. Without one (standard input, or a codemod built by hand
 ``CodemodContext``), the index holds the single module being transformed.
 
 This module imports LibCST at the top: it is loaded only when a command is asked for, through each
-family module's ``__getattr__``, so ``asyncmend check`` never pays for LibCST.
+family module's ``__getattr__`` (``codemods.lazy``), so ``asyncmend check`` never pays for LibCST.
 """
 from __future__ import annotations
 
@@ -107,16 +107,10 @@ class FamilyCommand(CodemodCommand):
         return _workspaces[key]
 
 
-def command_for(family_name: str, attr: str) -> type[FamilyCommand]:
-    """A family module's ``__getattr__``: its command class ``<Family>Command``, made once.
-
-    The class is stored in the family module, so it pickles by name into ``libcst.tool``'s workers.
-    """
+def make_command(family_name: str, name: str) -> type[FamilyCommand]:
+    """The family's command class, stored in the family module so that it pickles by name into
+    ``libcst.tool``'s workers (see ``codemods.lazy``)."""
     family = sys.modules[family_name]
-    expected = family_name.rpartition(".")[2].capitalize() + "Command"
-    if attr != expected:
-        raise AttributeError(f"module {family_name!r} has no attribute {attr!r}")
-    command = type(attr, (FamilyCommand,), {"__module__": family_name, "__qualname__": attr})
-    setattr(family, attr, command)
+    command = type(name, (FamilyCommand,), {"__module__": family_name, "__qualname__": name})
+    setattr(family, name, command)
     return command
-

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from asyncmend.model import Finding, Fix, Rule
 
 from .index import ProjectIndex
+from .lazy import lazy_command
 from .summary import CallSite, ModuleSummary
 
 if TYPE_CHECKING:
@@ -111,7 +112,4 @@ def rewrite(module: "cst.Module", findings: list[Finding], locate: "Locator", co
     return module.visit(AddAwait()) if targets else module
 
 
-def __getattr__(name: str):  # PEP 562: `UnawaitedCommand`, made on first use so LibCST loads lazily
-    from .command import command_for
-
-    return command_for(__name__, name)
+__getattr__ = lazy_command(__name__)  # `UnawaitedCommand`, the LibCST codemod command (codemods/lazy.py)

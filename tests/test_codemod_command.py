@@ -40,10 +40,21 @@ def test_family_module_has_no_other_attributes() -> None:
     assert not hasattr(codemods.unawaited, "check") or callable(codemods.unawaited.check)
 
 
-def test_checking_does_not_import_libcst() -> None:
-    code = "import sys, cli, codemods, asyncmend.engine; print(any(m.startswith('libcst') for m in sys.modules))"
+LIBCST_LOADED = "print(any(m.split('.')[0] == 'libcst' for m in sys.modules))"
+
+
+def test_checking_does_not_import_libcst(tmp_path: Path) -> None:
+    """Importing the family modules, the API and the CLI, and checking, leave LibCST unloaded."""
+    (tmp_path / "m.py").write_text("async def f():\n    pass\n\nasync def g():\n    f()\n")
+    code = (
+        "import sys, cli, codemods, asyncmend, asyncmend.sarif, asyncmend.ruledocs, asyncmend.workspace\n"
+        f"for fmt in ('text', 'github'):\n"
+        f"    try:\n        cli.main(['check', '--format', fmt, {str(tmp_path / 'm.py')!r}])\n"
+        f"    except SystemExit:\n        pass\n"
+        f"{LIBCST_LOADED}\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.splitlines()[-1] == "False"
 
 
 def _tree(root: Path) -> dict[str, str]:
