@@ -6,11 +6,12 @@ or changes pending under ``fix --diff --check``; 2 usage or internal error.
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 
 import click
 
 from asyncmend import engine, report
-from asyncmend.config import Settings, find_config, load_settings, validate_selectors
+from asyncmend.config import Settings, find_config, resolve_settings
 from asyncmend.model import AsyncmendError
 from codemods import ALL_RULES
 
@@ -36,28 +37,14 @@ def _shard(value: str | None) -> tuple[int, int] | None:
 
 
 def _settings(config: str | None, **options) -> Settings:
-    path = None
-    if config is not None:
-        from pathlib import Path
+    from pathlib import Path
 
-        path = Path(config)
-    else:
-        path = find_config()
-    settings = load_settings(path)
+    path = Path(config) if config is not None else find_config()
     for key in ("select", "ignore", "exclude"):
         options[key] = _split(options.get(key) or ())
     options["cache"] = not options.pop("no_cache", False)
     options["shard"] = _shard(options.get("shard"))
-    if options.get("exclude") is not None:
-        options["exclude"] = settings.exclude + options["exclude"]
-    settings = settings.with_options(**options)
-    validate_selectors(settings.select, ALL_RULES, "select")
-    validate_selectors(settings.ignore, ALL_RULES, "ignore")
-    for _, codes in settings.per_file_ignores:
-        validate_selectors(codes, ALL_RULES, "per-file-ignores")
-    if settings.jobs is not None and settings.jobs < 1:
-        raise AsyncmendError("--jobs must be at least 1")
-    return settings
+    return resolve_settings(path, **options)
 
 
 def _common(fn):
@@ -113,21 +100,86 @@ def main() -> None:
     """Find and fix asyncio mistakes: unawaited coroutines, cancel without drain, asyncio across threads."""
 
 
+FORMATS = ["text", "json", "github", "sarif"]
+
+# Runs over this many files show a progress bar (on a terminal, in text output only).
+PROGRESS_MIN_FILES = 300
+
+
+def _progress(fmt: str):
+    """A progress display for the engine, or None: only when both output streams are a terminal."""
+    if fmt != "text" or not (sys.stderr.isatty() and sys.stdout.isatty()):
+        return None
+
+    def bar(label: str, total: int):
+        if total < PROGRESS_MIN_FILES:
+            return nullcontext()
+        return click.progressbar(length=total, label=label, file=sys.stderr)
+
+    return bar
+
+
 @main.command()
 @_common
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def check(paths, fmt, config, include_generated, **options) -> None:
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text, json, github (workflow annotations) or sarif (SARIF 2.1.0, for code scanning).")
+@click.option("--statistics", is_flag=True,
+              help="Print how many problems each rule found instead of each problem.")
+def check(paths, fmt, statistics, config, include_generated, **options) -> None:
     """Report problems; exit 1 when there are any."""
+    if statistics and fmt not in ("text", "json"):
+        raise click.UsageError("--statistics goes with --format text or json")
     try:
         settings = _settings(config, include_generated=include_generated, **options)
         stdin = _read_stdin(paths)
-        run = engine.check(list(paths) or ["."], settings, stdin)
+        run = engine.check(list(paths) or ["."], settings, stdin, progress=_progress(fmt))
     except AsyncmendError as exc:
         raise Failure(str(exc)) from None
-    click.echo(report.as_json(run) if fmt == "json" else report.as_text(run), nl=False)
-    _report_errors(run)
+    if statistics:
+        click.echo(report.statistics_json(run) if fmt == "json" else report.statistics_text(run), nl=False)
+    elif fmt == "sarif":
+        from asyncmend import sarif
+
+        errors = [(r.path, r.error or "") for r in run.errors]
+        fixes = sarif.fix_texts(run.findings, stdin)
+        click.echo(sarif.as_sarif(run.findings, errors, ALL_RULES, _version(), fixes), nl=False)
+    elif fmt == "github":
+        click.echo(report.as_github(run), nl=False)
+    else:
+        click.echo(report.as_json(run) if fmt == "json" else report.as_text(run), nl=False)
+    if fmt != "github":
+        _report_errors(run)
     click.echo(report.check_summary(run), err=True)
     sys.exit(_exit_code(run, bool(run.findings)))
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("asyncmend")
+    except PackageNotFoundError:
+        return "0"
+
+
+@main.command()
+def rules() -> None:
+    """List every rule: code, name, fix safety and what it finds."""
+    from asyncmend import ruledocs
+
+    click.echo(ruledocs.rules_listing(), nl=False)
+
+
+@main.command()
+@click.argument("rule")
+def explain(rule: str) -> None:
+    """Print a rule's full documentation (by code, like AM101, or by name)."""
+    from asyncmend import ruledocs
+
+    found = ruledocs.find_rule(rule)
+    if found is None:
+        raise Failure(f"{rule!r} is not a rule (see `asyncmend rules`)")
+    click.echo(ruledocs.explain(found), nl=False)
 
 
 @main.command()
@@ -149,7 +201,9 @@ def fix(paths, diff, check_only, config, include_generated, unsafe_fixes, unawai
             unawaited_fix=unawaited_fix, **options,
         )
         stdin = _read_stdin(paths)
-        run = engine.fix(list(paths) or ["."], settings, write=not diff, stdin_text=stdin)
+        run = engine.fix(
+            list(paths) or ["."], settings, write=not diff, stdin_text=stdin, progress=_progress("text")
+        )
     except AsyncmendError as exc:
         raise Failure(str(exc)) from None
     color = sys.stdout.isatty()

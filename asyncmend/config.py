@@ -92,6 +92,28 @@ def load_settings(path: Path | None) -> Settings:
     return Settings(**values)
 
 
+def resolve_settings(path: Path | None, **options) -> Settings:
+    """The settings of a run: the file's ``[tool.asyncmend]``, then ``options`` on top, checked.
+
+    An option given as ``None`` is "not given"; ``exclude`` adds to the configured patterns.
+    """
+    from codemods import ALL_RULES
+
+    settings = load_settings(path)
+    if options.get("exclude") is not None:
+        options["exclude"] = settings.exclude + tuple(options["exclude"])
+    settings = settings.with_options(**options)
+    validate_selectors(settings.select, ALL_RULES, "select")
+    validate_selectors(settings.ignore, ALL_RULES, "ignore")
+    for _, codes in settings.per_file_ignores:
+        validate_selectors(codes, ALL_RULES, "per-file-ignores")
+    if settings.jobs is not None and settings.jobs < 1:
+        raise AsyncmendError("--jobs must be at least 1")
+    if settings.unawaited_fix not in _KEYS["unawaited-fix"]:
+        raise AsyncmendError(f"unawaited-fix: expected one of {', '.join(map(repr, _KEYS['unawaited-fix']))}")
+    return settings
+
+
 def validate_selectors(selectors: tuple[str, ...], rules: tuple[Rule, ...], what: str) -> None:
     for s in selectors:
         if not any(_matches(s, rule) for rule in rules):

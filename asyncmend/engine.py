@@ -11,8 +11,9 @@ import json
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, TypeVar
+from typing import Any, Callable, ContextManager, Iterable, TypeVar
 
 from codemods import ALL_RULES, FAMILIES, unawaited
 from codemods.external import ExternalResolver
@@ -31,6 +32,10 @@ INTERNAL_ERROR = "internal error"
 CACHE_DIR = ".asyncmend_cache"
 INDEX_FORMAT = "asyncmend-index-1"
 STDIN = "-"
+
+# A progress display: called with a label and a total, gives a context manager whose value (if not
+# None) has ``update(n)``; click.progressbar fits.
+Progress = Callable[[str, int], ContextManager[Any]]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -111,7 +116,9 @@ def _analyze_bytes(job: tuple[str, bytes, Settings, bool]) -> _Analysis:
     return analyze_source(src, module, is_package, settings, index_only)
 
 
-def _run_jobs(jobs: list[tuple[str, bool]], settings: Settings, cache: AnalysisCache | None) -> list[_Analysis]:
+def _run_jobs(
+    jobs: list[tuple[str, bool]], settings: Settings, cache: AnalysisCache | None, progress: Progress | None = None
+) -> list[_Analysis]:
     """Analyse (path, index_only) jobs: read here, take what the cache has, parse the rest in workers."""
     results: list[_Analysis | None] = [None] * len(jobs)
     todo = []
@@ -131,7 +138,7 @@ def _run_jobs(jobs: list[tuple[str, bool]], settings: Settings, cache: AnalysisC
             results[i] = hit
         else:
             todo.append((i, digest, (path, raw, settings, index_only)))
-    done = _map(_analyze_bytes, [job for _, _, job in todo], _jobs(settings))
+    done = _map(_analyze_bytes, [job for _, _, job in todo], _jobs(settings), progress, "Checking")
     for (i, digest, (path, _, _, index_only)), analysis in zip(todo, done):
         results[i] = analysis
         if cache is not None:
@@ -200,13 +207,21 @@ def _project_files(files: list[str], settings: Settings) -> list[str]:
     return extra
 
 
-def _map(fn: Callable[[T], R], items: list[T], jobs: int) -> list[R]:
-    """``map`` over worker processes when it pays, in order."""
-    if jobs <= 1 or len(items) < 2 * jobs:
-        return [fn(item) for item in items]
-    chunk = max(1, min(64, len(items) // (jobs * 8)))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(fn, items, chunksize=chunk))
+def _map(fn: Callable[[T], R], items: list[T], jobs: int, progress: Progress | None = None,
+         label: str = "") -> list[R]:
+    """``map`` over worker processes when it pays, in order; ``progress`` hears of each item done."""
+    with progress(label, len(items)) if progress else nullcontext() as bar:
+        if jobs <= 1 or len(items) < 2 * jobs:
+            return [_tick(bar, fn(item)) for item in items]
+        chunk = max(1, min(64, len(items) // (jobs * 8)))
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            return [_tick(bar, r) for r in pool.map(fn, items, chunksize=chunk)]
+
+
+def _tick(bar, result: R) -> R:
+    if bar is not None:
+        bar.update(1)
+    return result
 
 
 def _jobs(settings: Settings) -> int:
@@ -221,9 +236,8 @@ def _filter(analysis: _Analysis, found: Iterable[Finding], settings: Settings) -
     return sorted(kept, key=lambda f: (f.line, f.col, f.rule))
 
 
-def analyze(paths: list[str], settings: Settings, stdin_text: str | None = None) -> tuple[
-    list[_Analysis], ProjectIndex
-]:
+def analyze(paths: list[str], settings: Settings, stdin_text: str | None = None,
+            progress: Progress | None = None) -> tuple[list[_Analysis], ProjectIndex]:
     files, problems = discover([p for p in paths if p != STDIN], settings.exclude)
     mine = shard_of(files, settings.shard) if settings.shard else files
     loaded = load_index_file(settings.index_file) if settings.index_file else []
@@ -233,7 +247,7 @@ def analyze(paths: list[str], settings: Settings, stdin_text: str | None = None)
         jobs += [(path, True) for path in files if path not in chosen]
         jobs += [(path, True) for path in _project_files(files, settings)]
     cache = open_cache(settings, files)
-    analyses = _run_jobs(jobs, settings, cache)
+    analyses = _run_jobs(jobs, settings, cache, progress)
     if cache is not None:
         cache.save()
     analyses.extend(_Analysis(path, error=message) for path, message in problems)
@@ -255,8 +269,9 @@ def _findings(analysis: _Analysis, index: ProjectIndex, settings: Settings) -> l
     return _filter(analysis, found, settings)
 
 
-def check(paths: list[str], settings: Settings, stdin_text: str | None = None) -> RunResult:
-    analyses, index = analyze(paths, settings, stdin_text)
+def check(paths: list[str], settings: Settings, stdin_text: str | None = None,
+          progress: Progress | None = None) -> RunResult:
+    analyses, index = analyze(paths, settings, stdin_text, progress)
     results = [
         FileResult(a.path, _findings(a, index, settings), a.error)
         for a in analyses
@@ -272,6 +287,11 @@ def _applicable(findings: list[Finding], settings: Settings) -> tuple[list[Findi
 
 def apply_fixes(src: SourceFile, findings: list[Finding]) -> str:
     """Rewrite ``src`` with the fix plans of ``findings``; the result is checked to parse."""
+    return apply_fixes_each(src, [findings])[0]
+
+
+def apply_fixes_each(src: SourceFile, groups: list[list[Finding]]) -> list[str]:
+    """``apply_fixes`` for each group of findings on its own, parsing ``src`` with LibCST once."""
     import libcst as cst
     from libcst.codemod import CodemodContext
     from libcst.codemod.visitors import AddImportsVisitor
@@ -279,24 +299,28 @@ def apply_fixes(src: SourceFile, findings: list[Finding]) -> str:
     from .locate import Locator
 
     try:
-        module = cst.parse_module(src.text)
+        original = cst.parse_module(src.text)
     except cst.ParserSyntaxError as exc:
         raise AsyncmendError(f"cannot rewrite: LibCST cannot parse this file: {exc.message}") from None
-    locate = Locator(module)
-    context = CodemodContext(filename=src.path)
-    for family in FAMILIES:
-        codes = {rule.code for rule in family.RULES}
-        mine = [f for f in findings if f.rule in codes]
-        if mine:
-            module = family.rewrite(module, mine, locate, context)
-    if context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
-        module = AddImportsVisitor(context).transform_module(module)
-    new = module.code
-    try:
-        parse_ast(new, src.path)
-    except AsyncmendError as exc:
-        raise AsyncmendError(f"{INTERNAL_ERROR}: the fixed code does not parse ({exc}); not written") from None
-    return new
+    locate = Locator(original)
+    texts = []
+    for findings in groups:
+        module = original
+        context = CodemodContext(filename=src.path)
+        for family in FAMILIES:
+            codes = {rule.code for rule in family.RULES}
+            mine = [f for f in findings if f.rule in codes]
+            if mine:
+                module = family.rewrite(module, mine, locate, context)
+        if context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
+            module = AddImportsVisitor(context).transform_module(module)
+        new = module.code
+        try:
+            parse_ast(new, src.path)
+        except AsyncmendError as exc:
+            raise AsyncmendError(f"{INTERNAL_ERROR}: the fixed code does not parse ({exc}); not written") from None
+        texts.append(new)
+    return texts
 
 
 def _fix_one(job: tuple[FileResult, str, Settings, bool, SourceFile | None]) -> FileResult:
@@ -325,9 +349,10 @@ def _fix_one(job: tuple[FileResult, str, Settings, bool, SourceFile | None]) -> 
     return result
 
 
-def fix(paths: list[str], settings: Settings, write: bool, stdin_text: str | None = None) -> RunResult:
+def fix(paths: list[str], settings: Settings, write: bool, stdin_text: str | None = None,
+        progress: Progress | None = None) -> RunResult:
     """Apply (or, with ``write=False``, only compute) the fixes; unsafe ones only when enabled."""
-    analyses, index = analyze(paths, settings, stdin_text)
+    analyses, index = analyze(paths, settings, stdin_text, progress)
     done: list[FileResult] = []
     jobs = []
     for a in analyses:
@@ -336,7 +361,7 @@ def fix(paths: list[str], settings: Settings, write: bool, stdin_text: str | Non
             jobs.append((result, a.digest, settings, write, a.source))
         else:
             done.append(result)
-    done.extend(_map(_fix_one, jobs, _jobs(settings)))
+    done.extend(_map(_fix_one, jobs, _jobs(settings), progress, "Fixing"))
     return RunResult(sorted(done, key=lambda r: r.path))
 
 

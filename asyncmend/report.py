@@ -63,3 +63,52 @@ def fix_summary(run: RunResult, wrote: bool) -> str:
 def _errors_note(run: RunResult) -> str:
     errors = run.errors
     return f" {plural(len(errors), 'file')} could not be processed." if errors else ""
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def as_github(run: RunResult) -> str:
+    """GitHub Actions workflow commands: a warning annotation per finding, an error per unreadable file."""
+    out = []
+    for f in run.findings:
+        props = (
+            f"file={_escape_property(f.path)},line={f.line},col={f.col},"
+            f"endLine={f.end_line},endColumn={f.end_col},title={_escape_property(f.rule)}"
+        )
+        out.append(f"::warning {props}::{_escape_data(f'{f.rule} {f.message}')}\n")
+    for r in run.errors:
+        out.append(f"::error file={_escape_property(r.path)},title=asyncmend::{_escape_data(r.error or '')}\n")
+    return "".join(out)
+
+
+def statistics(run: RunResult) -> list[dict]:
+    """Findings counted per rule, most frequent first."""
+    counts: dict[tuple[str, str], list[int]] = {}
+    for f in run.findings:
+        entry = counts.setdefault((f.rule, f.name), [0, 0])
+        entry[0] += 1
+        entry[1] += f.fixable
+    rows = [
+        {"code": code, "name": name, "count": n, "fixable": fixable}
+        for (code, name), (n, fixable) in counts.items()
+    ]
+    return sorted(rows, key=lambda r: (-r["count"], r["code"]))
+
+
+def statistics_text(run: RunResult) -> str:
+    rows = statistics(run)
+    width = max((len(str(r["count"])) for r in rows), default=1)
+    return "".join(
+        f"{r['count']:>{width}}\t{r['code']}\t{'[*]' if r['fixable'] else '   '} {r['name']}\n"
+        for r in rows
+    )
+
+
+def statistics_json(run: RunResult) -> str:
+    return json.dumps(statistics(run), indent=2) + "\n"

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from asyncmend.model import Finding, Fix, Rule
 
 from .index import ProjectIndex
+from .lazy import lazy_command
 from .summary import CORO, REF, RETURNS_COROUTINE, Binding, CallSite, ModuleSummary
 
 if TYPE_CHECKING:
@@ -203,3 +204,6 @@ def rewrite(module: "cst.Module", findings: list[Finding], locate: "Locator", co
     from .unawaited_rewrite import rewrite as _rewrite
 
     return _rewrite(module, findings, locate, context)
+
+
+__getattr__ = lazy_command(__name__)  # `UnawaitedCommand`, the LibCST codemod command (codemods/lazy.py)

@@ -1,0 +1,59 @@
+"""One source at a time against a project index: the Python API and the LibCST codemod commands.
+
+The CLI analyses every file of a run together (``engine.check`` / ``engine.fix``). Callers that hand
+over one source at a time, a migration script or ``python -m libcst.tool codemod``, build a Workspace
+once over the files that make the project, then ask it about each source. The analysis, the findings
+and the fixes are the engine's own; only the order of work differs.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+from . import engine
+from .config import Settings
+from .discover import module_name
+from .source import SourceFile
+
+
+class Workspace:
+    def __init__(self, settings: Settings, index_paths: list[str] | tuple[str, ...] = ()):
+        self.settings = settings
+        # Index files one by one in this process: a codemod command already runs in a worker.
+        analyses, self.index = engine.analyze(list(index_paths), replace(settings, jobs=1))
+        self._digests = {_key(a.path): a.digest for a in analyses if a.summary is not None}
+
+    def analyse(self, src: SourceFile) -> engine.FileResult:
+        """The findings for ``src`` (kept or suppressed exactly as the CLI would), or its error.
+
+        When ``src`` is a newer text of an indexed file, the index learns the new text first.
+        """
+        return self._analyse(src)[0]
+
+    def fix(self, src: SourceFile, write: bool = False) -> engine.FileResult:
+        """Analyse ``src`` and apply its fixes (unsafe ones only when the settings allow them)."""
+        result, digest = self._analyse(src)
+        if result.error is None and any(f.fix for f in result.findings):
+            return engine._fix_one((result, digest, self.settings, write, src))
+        if result.error is None:
+            result.new = src.text
+        return result
+
+    def _analyse(self, src: SourceFile) -> tuple[engine.FileResult, str]:
+        if os.path.isfile(src.path):
+            module, is_package = module_name(src.path)
+        else:
+            module, is_package = "__main__", False
+        analysis = engine.analyze_source(src, module, is_package, self.settings)
+        if analysis.skipped:
+            return engine.FileResult(src.path, old=src.text, new=src.text), ""
+        if analysis.summary is not None and self._digests.get(_key(src.path)) != analysis.digest:
+            self.index.add(analysis.summary)
+            self._digests[_key(src.path)] = analysis.digest
+        result = engine.FileResult(src.path, engine._findings(analysis, self.index, self.settings), analysis.error)
+        result.old = src.text
+        return result, analysis.digest
+
+
+def _key(path: str) -> str:
+    return os.path.realpath(path)

@@ -1,0 +1,116 @@
+"""Each rule family as a LibCST codemod command, for ``python -m libcst.tool codemod``.
+
+    python -m libcst.tool codemod -x codemods.unawaited.UnawaitedCommand --no-format src/
+
+(``--no-format``: otherwise ``libcst.tool`` runs black over every changed file, and a fix must leave
+everything outside the edited node as it was.)
+
+A command runs the CLI's own analysis on the module it is given (``ast``, the family's findings after
+select/ignore, per-file ignores and ``# noqa`` from the project's pyproject.toml) and the family's own
+rewrite; the imports a fix needs go through the codemod context (``AddImportsVisitor``), which
+``CodemodCommand`` applies after the rewrite.
+
+Cross-file knowledge (the unawaited family asks the project index whether an imported name is a
+coroutine function): when ``libcst.tool`` provides a full-repository manager in the context (it does
+whenever it runs on paths, with ``repo_root`` from ``.libcst.codemod.yaml`` or the current folder), the
+index covers every file of that run, as ``asyncmend check`` with the same paths would; it is built
+once per worker process. Without one (standard input, or a codemod built by hand with a bare
+``CodemodContext``), the index holds the single module being transformed.
+
+This module imports LibCST at the top: it is loaded only when a command is asked for, through each
+family module's ``__getattr__`` (``codemods.lazy``), so ``asyncmend check`` never pays for LibCST.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from types import ModuleType
+from typing import ClassVar
+
+import libcst as cst
+from libcst.codemod import CodemodCommand, CodemodContext, SkipFile
+
+from asyncmend.config import find_config, load_settings
+from asyncmend.locate import Locator
+from asyncmend.model import AsyncmendError
+from asyncmend.source import SourceFile, parse_ast
+from asyncmend.workspace import Workspace
+
+_workspaces: dict[tuple, Workspace] = {}
+
+
+class FamilyCommand(CodemodCommand):
+    """Find one family's mistakes in a module and apply their fixes, exactly as ``asyncmend fix``."""
+
+    FAMILY: ClassVar[ModuleType]
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        family = sys.modules[cls.__module__]
+        cls.FAMILY = family
+        codes = ", ".join(rule.code for rule in family.RULES)
+        doc = (family.__doc__ or "").strip().splitlines()[0] if family.__doc__ else ""
+        cls.DESCRIPTION = f"asyncmend {codes}: {doc}".strip()
+
+    @staticmethod
+    def add_args(arg_parser: argparse.ArgumentParser) -> None:
+        arg_parser.add_argument(
+            "--unsafe-fixes", action="store_true", default=None,
+            help="Also apply fixes marked unsafe [default: the project's unsafe-fixes setting].",
+        )
+
+    def __init__(self, context: CodemodContext, unsafe_fixes: bool | None = None) -> None:
+        super().__init__(context)
+        self.unsafe_fixes = unsafe_fixes
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        path = self.context.filename or "-"
+        try:
+            src = SourceFile.from_bytes(path, tree.bytes)
+            workspace = self._workspace(path)
+            result = workspace.analyse(src)
+        except AsyncmendError as exc:
+            raise SkipFile(f"asyncmend: {exc}") from None
+        if result.error:
+            raise SkipFile(f"asyncmend: {result.error}")
+        codes = {rule.code for rule in self.FAMILY.RULES}
+        unsafe = workspace.settings.unsafe_fixes
+        chosen = [
+            f for f in result.findings
+            if f.rule in codes and f.fix is not None and (f.fix.safety == "safe" or unsafe)
+        ]
+        held = sum(1 for f in result.findings if f.rule in codes and f.fix is not None) - len(chosen)
+        if held:
+            self.warn(f"{held} unsafe fix(es) held back (use --unsafe-fixes)")
+        if not chosen:
+            return tree
+        module = self.FAMILY.rewrite(tree, chosen, Locator(tree), self.context)
+        try:
+            parse_ast(module.code, path)
+        except AsyncmendError as exc:
+            raise AsyncmendError(f"internal error: the fixed code does not parse ({exc}); not written")
+        return module
+
+    def _workspace(self, path: str) -> Workspace:
+        """The settings of the file's project and an index over the files of this run (see above)."""
+        manager = self.context.metadata_manager
+        paths = tuple(getattr(manager, "_paths", ())) if manager is not None else ()
+        folder = os.path.dirname(os.path.abspath(path)) if path != "-" else None
+        config = find_config(folder)
+        key = (config, paths, self.unsafe_fixes)
+        if key not in _workspaces:
+            settings = load_settings(config)
+            # libcst.tool has already decided about generated files.
+            settings = settings.with_options(include_generated=True, unsafe_fixes=self.unsafe_fixes)
+            _workspaces[key] = Workspace(settings, paths)
+        return _workspaces[key]
+
+
+def make_command(family_name: str, name: str) -> type[FamilyCommand]:
+    """The family's command class, stored in the family module so that it pickles by name into
+    ``libcst.tool``'s workers (see ``codemods.lazy``)."""
+    family = sys.modules[family_name]
+    command = type(name, (FamilyCommand,), {"__module__": family_name, "__qualname__": name})
+    setattr(family, name, command)
+    return command

@@ -1,0 +1,94 @@
+"""Rule docs (``asyncmend rules``/``explain``, docs/rules.md, the README table) and the README's snippets."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from asyncmend import ruledocs
+from cli import main
+from codemods import ALL_RULES
+
+ROOT = Path(__file__).resolve().parent.parent
+SECTIONS = ["## What it does", "## Why is this bad?", "## Example", "## Use instead", "## Fix safety", "## References"]
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=[r.code for r in ALL_RULES])
+def test_rule_doc_has_ruffs_shape(rule) -> None:
+    assert re.fullmatch(r"AM\d{3}", rule.code)
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", rule.name)
+    assert rule.fix_safety in ("safe", "unsafe", "sometimes", "none")
+    positions = [rule.doc.find(s + "\n") for s in SECTIONS]
+    assert -1 not in positions, [s for s, p in zip(SECTIONS, positions) if p < 0]
+    assert positions == sorted(positions)
+
+
+def test_codes_and_names_are_unique() -> None:
+    assert len({r.code for r in ALL_RULES}) == len({r.name for r in ALL_RULES}) == len(ALL_RULES)
+
+
+def test_rules_command_lists_every_rule() -> None:
+    result = CliRunner().invoke(main, ["rules"])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(ALL_RULES)
+    for line, rule in zip(lines, ALL_RULES):
+        assert line.split()[:3] == [rule.code, rule.name, rule.fix_safety]
+        assert line.endswith(ruledocs.one_line(rule))
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=[r.code for r in ALL_RULES])
+def test_explain_prints_the_full_doc(rule) -> None:
+    for key in (rule.code, rule.code.lower(), rule.name):
+        result = CliRunner().invoke(main, ["explain", key])
+        assert result.exit_code == 0
+        assert result.stdout.startswith(f"# {rule.code} {rule.name}\n")
+        assert rule.doc.strip() in result.stdout
+
+
+def test_explain_unknown_rule_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["explain", "AM999"])
+    assert result.exit_code == 2
+    assert "'AM999' is not a rule" in result.stderr
+
+
+def test_docs_rules_md_is_generated_from_the_rules() -> None:
+    assert (ROOT / "docs" / "rules.md").read_text("utf-8") == ruledocs.rules_markdown(), (
+        "docs/rules.md is out of date: run python -m asyncmend.ruledocs"
+    )
+
+
+def test_readme_rule_table_is_generated_from_the_rules() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert readme == ruledocs.with_table(readme, ruledocs.rules_table()), (
+        "the README's rule table is out of date: run python -m asyncmend.ruledocs"
+    )
+
+
+def test_generated_docs_keep_code_comments() -> None:
+    doc = ruledocs._demote_headings("## Example\n```python\n# a comment\n```\n## Fix safety\n")
+    assert doc == "### Example\n```python\n# a comment\n```\n### Fix safety\n"
+
+
+def test_with_table_needs_the_markers() -> None:
+    with pytest.raises(ValueError, match="markers"):
+        ruledocs.with_table("# no markers\n", "table")
+    text = f"a\n{ruledocs.README_START}\nold\n{ruledocs.README_END}\nb\n"
+    assert ruledocs.with_table(text, "new\n") == f"a\n{ruledocs.README_START}\nnew\n{ruledocs.README_END}\nb\n"
+
+
+@pytest.mark.parametrize(
+    "snippet, test",
+    [
+        ("docs/snippets/pre-commit-config.yaml", "tests/test_precommit.py"),
+        ("docs/snippets/github-workflow.yml", "tests/test_ci_output.py::test_github_actions_snippet_runs"),
+        ("docs/examples/migrate.py", "tests/test_api.py::test_example_migration_script"),
+    ],
+)
+def test_readme_shows_the_tested_snippets(snippet: str, test: str) -> None:
+    """Each snippet the README shows is a file that a test runs (named beside it here)."""
+    text = (ROOT / snippet).read_text("utf-8")
+    assert text in (ROOT / "README.md").read_text("utf-8"), f"README.md must show {snippet} verbatim"
+    assert (ROOT / test.partition("::")[0]).is_file()

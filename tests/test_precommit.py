@@ -1,0 +1,142 @@
+"""The pre-commit hooks, for real: a throw-away repository uses this repository's hooks.
+
+pre-commit comes from this environment when it has it, else from PyPI into a temporary virtualenv;
+pre-commit itself then installs asyncmend (from a git copy of this working tree) into its own
+environment. Without network access to PyPI the test is skipped, saying so.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SNIPPET = ROOT / "docs" / "snippets" / "pre-commit-config.yaml"
+
+MISTAKE = """\
+import asyncio
+
+
+async def save(x):
+    print("saved", x)
+
+
+async def main():
+    save(1)
+
+
+asyncio.run(main())
+"""
+
+# What pip or pre-commit print when PyPI cannot be reached.
+OFFLINE = (
+    "NewConnectionError", "Temporary failure in name resolution", "Name or service not known",
+    "No matching distribution found", "Could not find a version that satisfies", "Network is unreachable",
+    "ConnectTimeout", "ReadTimeout",
+)
+
+
+def _offline(output: str) -> bool:
+    return any(marker in output for marker in OFFLINE)
+
+
+@pytest.fixture(scope="module")
+def pre_commit(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    try:
+        import pre_commit  # noqa: F401
+
+        return [sys.executable, "-m", "pre_commit"]
+    except ImportError:
+        pass
+    folder = tmp_path_factory.mktemp("pre-commit-venv")
+    venv.create(folder, with_pip=True)
+    python = str(folder / "bin" / "python")
+    try:
+        proc = subprocess.run([python, "-m", "pip", "install", "-q", "pre-commit"], capture_output=True,
+                              text=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        pytest.skip("pre-commit cannot be installed: pip timed out (no network?)")
+    if proc.returncode != 0:
+        pytest.skip(f"pre-commit cannot be installed from PyPI: {proc.stderr.strip().splitlines()[-1:]}")
+    return [python, "-m", "pre_commit"]
+
+
+def _git(*args: str, cwd: Path, env: dict) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout
+
+
+def _env(tmp: Path) -> dict:
+    gitconfig = tmp / "gitconfig"
+    gitconfig.write_text("[init]\n\tdefaultBranch = main\n")
+    names = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+             "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PRE_COMMIT"))}
+    return {**env, **names, "GIT_CONFIG_GLOBAL": str(gitconfig), "GIT_CONFIG_NOSYSTEM": "1",
+            "PRE_COMMIT_HOME": str(tmp / "pre-commit-home")}
+
+
+def _hook_repo(dest: Path, env: dict) -> str:
+    """A git repository holding this working tree as it is now (committed or not); its HEAD."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout: the hook repository is made from `git ls-files`")
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
+                           capture_output=True).stdout.decode().split("\0")
+    dest.mkdir()
+    for name in filter(None, files):
+        source = ROOT / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            (dest / name).write_bytes(source.read_bytes())
+    _git("init", "-q", cwd=dest, env=env)
+    _git("add", "-A", cwd=dest, env=env)
+    _git("commit", "-q", "-m", "hooks", cwd=dest, env=env)
+    return _git("rev-parse", "HEAD", cwd=dest, env=env).strip()
+
+
+@pytest.mark.network
+def test_hooks_check_then_fix_on_commit(pre_commit: list[str], tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    rev = _hook_repo(tmp_path / "hooks", env)
+    project = tmp_path / "project"
+    project.mkdir()
+    _git("init", "-q", cwd=project, env=env)
+    config = SNIPPET.read_text()
+    assert "https://github.com/OWNER/asyncmend  # this repository" in config and "rev: v0.1.0" in config
+    config = (
+        config.replace("https://github.com/OWNER/asyncmend", str(tmp_path / "hooks"))
+        .replace("rev: v0.1.0", f"rev: {rev}")
+        .replace("# - id: asyncmend-check", "- id: asyncmend-check")
+    )
+    (project / ".pre-commit-config.yaml").write_text(config)
+    (project / "app.py").write_text(MISTAKE)
+    _git("add", "-A", cwd=project, env=env)
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        proc = subprocess.run([*pre_commit, *args], cwd=project, env=env, capture_output=True, text=True,
+                              timeout=600)
+        if proc.returncode not in (0, 1) and _offline(proc.stdout + proc.stderr):
+            pytest.skip("pre-commit could not install the hook's environment from PyPI (no network?)")
+        return proc
+
+    check = run("run", "asyncmend-check", "--all-files")
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert "app.py:9:5: AM101 [*] Coroutine `save()` is called but never awaited" in check.stdout
+    assert (project / "app.py").read_text() == MISTAKE
+
+    assert run("install").returncode == 0
+    commit = subprocess.run(["git", "commit", "-m", "add app"], cwd=project, env=env, capture_output=True,
+                            text=True, timeout=600)
+    output = commit.stdout + commit.stderr
+    assert commit.returncode != 0, output  # the hook changed a file: the commit stops for a look
+    assert "files were modified by this hook" in output
+    assert "    await save(1)\n" in (project / "app.py").read_text()
+
+    _git("add", "-A", cwd=project, env=env)
+    commit = subprocess.run(["git", "commit", "-m", "add app"], cwd=project, env=env, capture_output=True,
+                            text=True, timeout=600)
+    assert commit.returncode == 0, commit.stdout + commit.stderr
+    assert "asyncmend (check)" in commit.stdout + commit.stderr
