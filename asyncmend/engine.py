@@ -159,13 +159,16 @@ def shard_of(files: list[str], shard: tuple[int, int]) -> list[str]:
     return [f for i, f in enumerate(sorted(files)) if i % n == k - 1]
 
 
-def load_index_file(path: str) -> list[ModuleSummary]:
+def load_index_file(path: str) -> tuple[list[ModuleSummary], list[ModuleSummary]]:
+    """The summaries of the files under the paths the index was written for, and of the rest."""
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
         if data.get("format") != INDEX_FORMAT:
             raise AsyncmendError(f"{path}: not an asyncmend index (format {INDEX_FORMAT})")
-        return [summary_from_json(item) for item in data["modules"]]
+        primary = [summary_from_json(item) for item in data["modules"] if item.get("primary")]
+        rest = [summary_from_json(item) for item in data["modules"] if not item.get("primary")]
+        return primary, rest
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise AsyncmendError(f"{path}: cannot read the index: {exc}") from None
 
@@ -178,7 +181,10 @@ def write_index(paths: list[str], settings: Settings, output: str) -> int:
     analyses = _run_jobs([(f, True) for f in everything], settings, cache)
     if cache is not None:
         cache.save()
-    modules = [summary_to_json(a.summary) for a in analyses if a.summary is not None]
+    given = set(files)
+    modules = [
+        {**summary_to_json(a.summary), "primary": a.path in given} for a in analyses if a.summary is not None
+    ]
     data = json.dumps({"format": INDEX_FORMAT, "modules": modules}, sort_keys=True)
     try:
         Path(output).write_text(data, encoding="utf-8")
@@ -240,9 +246,9 @@ def analyze(paths: list[str], settings: Settings, stdin_text: str | None = None,
             progress: Progress | None = None) -> tuple[list[_Analysis], ProjectIndex]:
     files, problems = discover([p for p in paths if p != STDIN], settings.exclude)
     mine = shard_of(files, settings.shard) if settings.shard else files
-    loaded = load_index_file(settings.index_file) if settings.index_file else []
+    loaded = load_index_file(settings.index_file) if settings.index_file else ([], [])
     jobs = [(path, False) for path in mine]
-    if not loaded:
+    if not settings.index_file:
         chosen = set(mine)
         jobs += [(path, True) for path in files if path not in chosen]
         jobs += [(path, True) for path in _project_files(files, settings)]
@@ -256,9 +262,14 @@ def analyze(paths: list[str], settings: Settings, stdin_text: str | None = None,
         analysis = analyze_source(src, "__main__", False, settings)
         analysis.source = src
         analyses.append(analysis)
+    # The files under the given paths say what a module name is; the rest of the project only fills in.
+    given = set(files)
     index = ProjectIndex(
-        [*loaded, *(a.summary for a in analyses if a.summary is not None)], external=ExternalResolver(settings.python)
+        [*(a.summary for a in analyses if a.summary is not None and a.path in given), *loaded[0]],
+        external=ExternalResolver(settings.python),
     )
+    for summary in [*(a.summary for a in analyses if a.summary is not None and a.path not in given), *loaded[1]]:
+        index.add(summary, fallback=True)
     return [a for a in analyses if not a.skipped], index
 
 

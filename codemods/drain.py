@@ -14,6 +14,7 @@ from asyncmend.model import Finding, Fix, Rule
 from . import edits as edit_plans
 from .cancels import REMOVED, CancelAll, TaskExprs
 from .flow import Scope, end, scopes, start
+from .lazy import lazy_command
 from .names import Names
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ AM201 = Rule(
     code="AM201",
     name="cancel-without-drain",
     summary="Tasks are cancelled but not given a turn to finish before `{action}`",
-    fix_safety="safe (unsafe for a loop stopped by a callback)",
+    fix_safety="sometimes",
     doc="""\
 ## What it does
 Finds code that cancels every task and then stops or closes the event loop without running it until
@@ -106,7 +107,7 @@ AM202 = Rule(
     code="AM202",
     name="removed-task-api",
     summary="`{old}` was removed in Python 3.9; use `{new}`",
-    fix_safety="safe (unsafe outside a coroutine when no loop is in reach)",
+    fix_safety="sometimes",
     doc="""\
 ## What it does
 Finds `asyncio.Task.all_tasks()` and `asyncio.Task.current_task()`, through any import form (`import
@@ -611,3 +612,6 @@ def _has_async_generators(tree: ast.Module) -> bool:
                 if not isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
                     stack.extend(ast.iter_child_nodes(inner))
     return False
+
+
+__getattr__ = lazy_command(__name__)  # `DrainCommand`, the LibCST codemod command (codemods/lazy.py)

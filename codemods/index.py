@@ -6,6 +6,7 @@ rules treat it exactly like "no".
 """
 from __future__ import annotations
 
+import os
 from typing import Callable, Iterable
 
 from .summary import CLASS, CORO, REF, Binding, ClassInfo, ModuleSummary
@@ -28,11 +29,19 @@ class ProjectIndex:
         for s in summaries:
             self.add(s)
 
-    def add(self, summary: ModuleSummary) -> None:
+    def add(self, summary: ModuleSummary, fallback: bool = False) -> None:
         """Add a module; two different files claiming one module name (top-level scripts of several
-        folders, ``conftest.py``) make that name ambiguous, and nothing is resolved through it."""
+        folders, ``conftest.py``) make that name ambiguous, and nothing is resolved through it.
+
+        A ``fallback`` summary (a file read only for the index) never displaces a module already
+        known from the files being checked.
+        """
         known = self.modules.get(summary.module)
-        if summary.module in self.ambiguous or (known is not None and known.path != summary.path):
+        if fallback and (known is not None or summary.module in self.ambiguous):
+            return
+        if summary.module in self.ambiguous or (
+            known is not None and os.path.realpath(known.path) != os.path.realpath(summary.path)
+        ):
             self.ambiguous.add(summary.module)
             self.modules.pop(summary.module, None)
             for qual in [q for q in self.classes if q.startswith(summary.module + ".")]:

@@ -15,6 +15,7 @@ from asyncmend.model import Finding, Fix, Rule
 from asyncmend.source import SourceFile
 
 from .asynckinds import ASYNCIO_FUTURES, CFUTURE, LOOP, TASK, Kinds
+from .lazy import lazy_command
 from .pyscope import Scopes
 from .threadflow import ThreadCode, ThreadFlow
 
@@ -562,3 +563,6 @@ def _is_docstring(stmt: "cst.BaseSmallStatement") -> bool:
     import libcst as cst
 
     return isinstance(stmt, cst.Expr) and isinstance(stmt.value, (cst.SimpleString, cst.ConcatenatedString))
+
+
+__getattr__ = lazy_command(__name__)  # `ThreadsCommand`, the LibCST codemod command (codemods/lazy.py)
