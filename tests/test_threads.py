@@ -307,3 +307,15 @@ async def main():
 @pytest.mark.parametrize("code", [LOOP_THREAD_CLASS, REPORTING_THREAD], ids=["own-loop", "reports-safely"])
 def test_common_thread_classes_are_left_alone(code: str) -> None:
     assert _rules(code) == []
+
+
+def test_positional_thread_arguments_tie_parameters() -> None:
+    code = """
+    import asyncio, threading
+    def w(loop):
+        loop.call_soon(print)
+    async def main():
+        threading.Thread(None, w, "name", (asyncio.get_running_loop(),)).start()
+        threading.Timer(0, w, [asyncio.get_running_loop()]).start()
+    """
+    assert _rules(code) == [("AM301", 4, "unsafe")]
