@@ -319,3 +319,16 @@ def test_positional_thread_arguments_tie_parameters() -> None:
         threading.Timer(0, w, [asyncio.get_running_loop()]).start()
     """
     assert _rules(code) == [("AM301", 4, "unsafe")]
+
+
+def test_crlf_and_non_ascii_columns() -> None:
+    code = (
+        "import asyncio, threading\r\n"
+        "async def main():\r\n"
+        "    loop = asyncio.get_running_loop()\r\n"
+        "    def w():\r\n"
+        "        é = 1; loop.call_soon(print, 'ü')  # ß\r\n"
+        "    threading.Thread(target=w).start()\r\n"
+    )
+    fixed = _fixed(code)
+    assert fixed == code.replace("loop.call_soon(", "loop.call_soon_threadsafe(")
