@@ -106,7 +106,6 @@ class ThreadFlow:
         self._candidates: dict[int, ThreadCode] = {}
         self._entry_refs: dict[int, Entry] = {}
         self._refs: dict[int, list[_Ref]] = {}
-        self._defs: dict[int, FunctionNode] = {}
         self.calls_in: dict[Optional[int], list[ast.Call]] = {}
         self._find_starts()
         self._find_subclass_runs()
@@ -171,8 +170,9 @@ class ThreadFlow:
             target = kw.get("function" if timer else "target", args[1] if len(args) > 1 else None)
             if target is None:
                 return None
-            pos = kw.get("args", args[2] if timer and len(args) > 2 else None)
-            named = kw.get("kwargs", args[3] if timer and len(args) > 3 else None)
+            at = 2 if timer else 3  # Timer(interval, function, args, kwargs); Thread(group, target, name, args, kwargs)
+            pos = kw.get("args", args[at] if len(args) > at else None)
+            named = kw.get("kwargs", args[at + 1] if len(args) > at + 1 else None)
             return qual, target, _packed(pos, named)
         if qual in ("asyncio.to_thread", "asyncio.threads.to_thread") and args:
             return "asyncio.to_thread", args[0], _invocation(args[1:], call.keywords)

@@ -25,6 +25,16 @@ if TYPE_CHECKING:
 
     from asyncmend.locate import Locator
 
+_THREAD_CODE = """\
+Thread code is a function or lambda handed to `threading.Thread(target=...)`, `threading.Timer`,
+`loop.run_in_executor`, `asyncio.to_thread`, `executor.submit`/`map` (directly, through
+`functools.partial` or a lambda), the `run` method of a `threading.Thread` subclass, and the
+module's own functions they call (one level deep) — never an `async def`, nor a function the module
+also calls elsewhere or schedules with `call_soon_threadsafe`, nor code that runs its own loop. The
+receiver must be one the code shows to be asyncio's (from `asyncio.get_running_loop()`,
+`loop.create_future()`, ...; a parameter annotated so or given one at every call in view; an
+attribute every assignment of which gives one); a method name alone is never enough."""
+
 _THREAD_FIX_SAFETY = """\
 ## Fix safety
 Safe when the thread entry is explicit in the same function body: a lambda handed straight to the
@@ -42,6 +52,8 @@ AM301 = Rule(
 ## What it does
 Finds `loop.call_soon()`, `loop.call_later()` and `loop.call_at()` called from code that runs in a
 worker thread, on a loop that runs in another thread.
+
+{_THREAD_CODE}
 
 ## Why is this bad?
 These methods are not thread-safe: they append to the loop's queues without waking the loop up, so
@@ -83,6 +95,8 @@ AM302 = Rule(
 Finds `loop.create_task(coro)` and `asyncio.ensure_future(coro, loop=loop)` called from code that
 runs in a worker thread.
 
+{_THREAD_CODE}
+
 ## Why is this bad?
 Creating a task schedules its first step with the non-thread-safe `loop.call_soon()`: the task may
 start late or never, and in debug mode asyncio raises `RuntimeError: Non-thread-safe operation
@@ -122,6 +136,8 @@ AM303 = Rule(
 ## What it does
 Finds `set_result()`, `set_exception()` and `cancel()` called on an asyncio `Future` (or `cancel()`
 on a `Task`) from code that runs in a worker thread.
+
+{_THREAD_CODE}
 
 ## Why is this bad?
 Completing a future schedules its done-callbacks (the coroutines awaiting it) with the
@@ -200,6 +216,8 @@ AM305 = Rule(
 ## What it does
 Finds thread code that calls `.result()`, `.exception()` or `.add_done_callback()` on an asyncio
 `Future` or `Task` it was handed.
+
+{_THREAD_CODE}
 
 ## Why is this bad?
 An asyncio future does not block: `.result()` on a pending one raises `InvalidStateError` at once,

@@ -307,3 +307,28 @@ async def main():
 @pytest.mark.parametrize("code", [LOOP_THREAD_CLASS, REPORTING_THREAD], ids=["own-loop", "reports-safely"])
 def test_common_thread_classes_are_left_alone(code: str) -> None:
     assert _rules(code) == []
+
+
+def test_positional_thread_arguments_tie_parameters() -> None:
+    code = """
+    import asyncio, threading
+    def w(loop):
+        loop.call_soon(print)
+    async def main():
+        threading.Thread(None, w, "name", (asyncio.get_running_loop(),)).start()
+        threading.Timer(0, w, [asyncio.get_running_loop()]).start()
+    """
+    assert _rules(code) == [("AM301", 4, "unsafe")]
+
+
+def test_crlf_and_non_ascii_columns() -> None:
+    code = (
+        "import asyncio, threading\r\n"
+        "async def main():\r\n"
+        "    loop = asyncio.get_running_loop()\r\n"
+        "    def w():\r\n"
+        "        é = 1; loop.call_soon(print, 'ü')  # ß\r\n"
+        "    threading.Thread(target=w).start()\r\n"
+    )
+    fixed = _fixed(code)
+    assert fixed == code.replace("loop.call_soon(", "loop.call_soon_threadsafe(")
