@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Dict, Tuple
 from urllib.parse import quote
@@ -69,11 +70,15 @@ def _region(start: tuple[int, int], end: tuple[int, int]) -> dict[str, int]:
     return {"startLine": start[0], "startColumn": start[1], "endLine": end[0], "endColumn": end[1]}
 
 
+def _lines(text: str) -> list[str]:
+    """Lines ending at ``\\n`` as ``ast`` counts them (``str.splitlines`` also splits at form feeds)."""
+    return re.findall(r"[^\n]*\n|[^\n]+\Z", text)
+
+
 def replacements(old: str, new: str) -> list[dict[str, Any]]:
     """The SARIF replacements that turn ``old`` into ``new``: changed line blocks, trimmed to the
     characters that differ (an insertion has an empty deleted region)."""
-    a = old.splitlines(keepends=True)
-    b = new.splitlines(keepends=True)
+    a, b = _lines(old), _lines(new)
     out = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag == "equal":

@@ -8,7 +8,6 @@ and the fixes are the engine's own; only the order of work differs.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 
 from . import engine
 from .config import Settings
@@ -19,8 +18,7 @@ from .source import SourceFile
 class Workspace:
     def __init__(self, settings: Settings, index_paths: list[str] | tuple[str, ...] = ()):
         self.settings = settings
-        # Index files one by one in this process: a codemod command already runs in a worker.
-        analyses, self.index = engine.analyze(list(index_paths), replace(settings, jobs=1))
+        analyses, self.index = engine.analyze(list(index_paths), settings)
         self._digests = {_key(a.path): a.digest for a in analyses if a.summary is not None}
 
     def analyse(self, src: SourceFile) -> engine.FileResult:

@@ -31,7 +31,7 @@ from typing import ClassVar
 import libcst as cst
 from libcst.codemod import CodemodCommand, CodemodContext, SkipFile
 
-from asyncmend.config import find_config, load_settings
+from asyncmend.config import find_config, resolve_settings
 from asyncmend.locate import Locator
 from asyncmend.model import AsyncmendError
 from asyncmend.source import SourceFile, parse_ast
@@ -50,8 +50,8 @@ class FamilyCommand(CodemodCommand):
         family = sys.modules[cls.__module__]
         cls.FAMILY = family
         codes = ", ".join(rule.code for rule in family.RULES)
-        doc = (family.__doc__ or "").strip().splitlines()[0] if family.__doc__ else ""
-        cls.DESCRIPTION = f"asyncmend {codes}: {doc}".strip()
+        summary = (family.__doc__ or "").strip().partition("\n")[0]
+        cls.DESCRIPTION = f"asyncmend {codes}: {summary}"
 
     @staticmethod
     def add_args(arg_parser: argparse.ArgumentParser) -> None:
@@ -100,9 +100,8 @@ class FamilyCommand(CodemodCommand):
         config = find_config(folder)
         key = (config, paths, self.unsafe_fixes)
         if key not in _workspaces:
-            settings = load_settings(config)
-            # libcst.tool has already decided about generated files.
-            settings = settings.with_options(include_generated=True, unsafe_fixes=self.unsafe_fixes)
+            # libcst.tool has already decided about generated files, and runs this in its workers.
+            settings = resolve_settings(config, include_generated=True, unsafe_fixes=self.unsafe_fixes, jobs=1)
             _workspaces[key] = Workspace(settings, paths)
         return _workspaces[key]
 

@@ -83,8 +83,7 @@ def _validate(log: dict) -> None:
 
 
 def _offset(text: str, line: int, col: int) -> int:
-    lines = text.splitlines(keepends=True)
-    return sum(len(x) for x in lines[: line - 1]) + col - 1
+    return sum(len(x) + 1 for x in text.split("\n")[: line - 1]) + col - 1
 
 
 def _apply(text: str, replacements: list[dict]) -> str:
@@ -181,3 +180,18 @@ def test_github_actions_snippet_runs(project: Path) -> None:
         outputs.append(proc.stdout)
     assert outputs[0].startswith("::warning file=app/jobs.py,line=9,col=5,")
     _validate(json.loads((project / "asyncmend.sarif").read_text()))
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("a\n\x0c    f()\n", "a\n\x0c    await f()\n"),  # a form feed does not end a line
+        ("a\r\n    f()\r\n", "import asyncio\r\na\r\n    await f()\r\n"),  # CRLF kept
+        ("x = 'é'; f()", "x = 'é'; await f()"),  # no newline at the end, non-ASCII before
+        ("a\nb\nc\n", "a\nc\n"),  # a deletion
+    ],
+)
+def test_sarif_replacements_rebuild_the_new_text(old: str, new: str) -> None:
+    from asyncmend.sarif import replacements
+
+    assert _apply(old, replacements(old, new)) == new
