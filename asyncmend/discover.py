@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 from pathlib import Path
 
@@ -95,13 +96,21 @@ def project_root(path: str) -> Path:
 
 def module_name(path: str) -> tuple[str, bool]:
     """The dotted module name a file is imported as, judged by its ``__init__.py`` packages."""
-    p = Path(path).resolve()
+    p = Path(os.path.abspath(path))
     is_package = p.name == "__init__.py"
-    parts = [] if is_package else [p.stem]
-    folder = p.parent
-    while (folder / "__init__.py").is_file() and folder.parent != folder:
-        parts.append(folder.name)
-        folder = folder.parent
-    parts.reverse()
-    return ".".join(parts) or p.stem, is_package
+    package = _package_of(str(p.parent))
+    name = package if is_package else ".".join(x for x in (package, p.stem) if x)
+    return name or p.stem, is_package
 
+
+@functools.lru_cache(maxsize=4096)
+def _package_of(folder: str) -> str:
+    """The dotted package a folder is, or "" when it holds no ``__init__.py``."""
+    if not os.path.isfile(os.path.join(folder, "__init__.py")):
+        return ""
+    parent = os.path.dirname(folder)
+    if parent == folder:
+        return ""
+    outer = _package_of(parent)
+    name = os.path.basename(folder)
+    return f"{outer}.{name}" if outer else name

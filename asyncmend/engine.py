@@ -7,6 +7,7 @@ again in workers, and an output that does not parse is never written.
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -90,6 +91,21 @@ def _is_generated(text: str) -> bool:
 
 def analyze_source(
     src: SourceFile, module: str, is_package: bool, settings: Settings, index_only: bool = False
+) -> _Analysis:
+    # The cyclic collector would run hundreds of times while a large tree is built and walked; one
+    # young-generation collection afterwards frees the same garbage (measured: a third of the time).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _analyze_source(src, module, is_package, settings, index_only)
+    finally:
+        if enabled:
+            gc.enable()
+            gc.collect(0)
+
+
+def _analyze_source(
+    src: SourceFile, module: str, is_package: bool, settings: Settings, index_only: bool
 ) -> _Analysis:
     if not settings.include_generated and _is_generated(src.text):
         return _Analysis(src.path, skipped=True)
@@ -254,8 +270,6 @@ def analyze(paths: list[str], settings: Settings, stdin_text: str | None = None,
         jobs += [(path, True) for path in _project_files(files, settings)]
     cache = open_cache(settings, files)
     analyses = _run_jobs(jobs, settings, cache, progress)
-    if cache is not None:
-        cache.save()
     analyses.extend(_Analysis(path, error=message) for path, message in problems)
     if stdin_text is not None:
         src = SourceFile(STDIN, stdin_text.encode("utf-8"), stdin_text, "utf-8", False)
@@ -270,6 +284,8 @@ def analyze(paths: list[str], settings: Settings, stdin_text: str | None = None,
     )
     for summary in [*(a.summary for a in analyses if a.summary is not None and a.path not in given), *loaded[1]]:
         index.add(summary, fallback=True)
+    if cache is not None:
+        cache.save()
     return [a for a in analyses if not a.skipped], index
 
 
