@@ -151,14 +151,18 @@ RULES = (AM201, AM202)
 
 _COMPAT_NAME = re.compile(r"^_?(version_info|PY_?\d\w*)$", re.I)
 _SHUTDOWNS = ("shutdown_asyncgens", "shutdown_default_executor")
+_REMOVED_TEXT = re.compile(r"\.\s*(all_tasks|current_task)\b")  # after an alias of Task, too
 
 
 def check(src: "SourceFile") -> list[Finding]:
-    if "all_tasks" not in src.text and "current_task" not in src.text:
+    text = src.text
+    removed = "Task" in text and _REMOVED_TEXT.search(text) is not None
+    cancels = "all_tasks" in text and ".cancel(" in text and (".stop(" in text or ".close(" in text)
+    if not removed and not cancels:
         return []
     analysis = _Analysis(src)
-    found = analysis.removed_api()
-    return found + analysis.cancel_without_drain()
+    found = analysis.removed_api() if removed else []
+    return found + (analysis.cancel_without_drain() if cancels else [])
 
 
 def rewrite(module: "cst.Module", findings: list[Finding], locate: "Locator", context: "CodemodContext"):
@@ -190,9 +194,9 @@ def _is_dotted(expr: ast.expr) -> bool:
 class _Analysis:
     def __init__(self, src: "SourceFile"):
         self.src = src
-        self.names = Names(src.tree, src.text)
-        self.exprs = TaskExprs(self.names)
         self.scopes = scopes(src.tree)
+        self.names = Names(src.tree, src.text, self.scopes)
+        self.exprs = TaskExprs(self.names)
         self.module = self.scopes[0]
         self.asyncio = self.names.module_ref("asyncio")
         self.scope_of = {key: s for s in self.scopes for key in s.owner}
@@ -257,16 +261,17 @@ class _Analysis:
     # -- AM202 ----------------------------------------------------------------------------------
 
     def removed_api(self) -> list[Finding]:
-        if "Task" not in self.src.text:
-            return []
-        parents = {id(child): node for node in ast.walk(self.src.tree) for child in ast.iter_child_nodes(node)}
         found = []
         for node in ast.walk(self.src.tree):
             if not (isinstance(node, ast.Attribute) and node.attr in ("all_tasks", "current_task")):
                 continue
-            if self.exprs.qual(node) not in REMOVED or self._compat(node, parents):
+            scope = self.scope_of.get(id(node))
+            if scope is None or self.exprs.qual(node) not in REMOVED:
                 continue
-            found.append(self._removed_call(node, parents.get(id(node))))
+            stmt = scope.owner[id(node)]
+            parents = {id(c): p for p in ast.walk(stmt) for c in ast.iter_child_nodes(p)}
+            if not self._compat(node, parents):
+                found.append(self._removed_call(node, parents.get(id(node))))
         return found
 
     def _compat(self, node: ast.AST, parents: dict) -> bool:
@@ -318,7 +323,7 @@ class _Analysis:
         if not call.args and not call.keywords:
             shown = f"{new_func}()"
             loop = None
-            if scope is None:
+            if scope is None or id(call) in scope.in_lambda:
                 safety = "unsafe"  # in a lambda: whether a loop runs there is unknown
             elif not scope.is_async:
                 loop = self.exprs.loop_in_reach(scope, self.module, call)
@@ -455,7 +460,7 @@ class _Analysis:
         code.append(
             f"if {tasks}:\n    {loop_text}.run_until_complete({aio}.gather(*{tasks}, return_exceptions=True))"
         )
-        if close is not None and self._wants_asyncgens(scope, start(cancel.stmt), start(close)):
+        if close is not None and self._wants_asyncgens(scope):
             code.append(f"{loop_text}.run_until_complete({loop_text}.shutdown_asyncgens())")
         if stop is not None:
             edit = self._statement_edit("replace", stop, code)
@@ -463,10 +468,11 @@ class _Analysis:
             edit = self._statement_edit("after", cancel.stmt, code)
         return self._finding(AM201, cancel.stmt, span, message, self._fix("safe", [edit]))
 
-    def _wants_asyncgens(self, scope: Scope, after: tuple[int, int], before: tuple[int, int]) -> bool:
+    def _wants_asyncgens(self, scope: Scope) -> bool:
+        """The file has async generators and this scope never shuts them down."""
         if not _has_async_generators(self.src.tree):
             return False
-        return not any(_method(c, "shutdown_asyncgens") for c in scope.calls_between(after, before))
+        return not any(_method(c, "shutdown_asyncgens") for c in scope.calls)
 
     def _closed_after_run_forever(self, callback: str) -> list[Finding]:
         """Shape 1: ``run_forever()`` stopped by a cancelling callback, then ``close()`` with no drain."""
@@ -519,7 +525,7 @@ class _Analysis:
             f"for {task} in {pending}:\n    {task}.cancel()",
             f"if {pending}:\n    {loop_text}.run_until_complete({aio}.gather(*{pending}, return_exceptions=True))",
         ]
-        if self._wants_asyncgens(scope, end(run), start(close)):
+        if self._wants_asyncgens(scope):
             code.append(f"{loop_text}.run_until_complete({loop_text}.shutdown_asyncgens())")
         fix = self._fix("unsafe", [self._statement_edit("before", anchor, code)])
         return self._finding(AM201, close, close, message, fix)
