@@ -134,8 +134,10 @@ def shutdown(loop):
 ## Fix safety
 Safe when the call passes a loop (the new functions take the same argument), when it runs in a
 coroutine (the running loop is the one the old methods used), or when a loop is in reach: a `loop`
-parameter, or a variable set only from `asyncio.get_event_loop()`, `new_event_loop()` or
-`get_running_loop()`, which is then passed. Outside a coroutine with no loop in reach the fix is
+parameter, a variable (or `self.<attribute>`) set only from `asyncio.get_event_loop()`,
+`new_event_loop()` or `get_running_loop()`, which is then passed: the loop the code works with,
+where the old methods took the current event loop (the same one unless the code juggles several
+loops). Outside a coroutine with no loop in reach the fix is
 unsafe: the new functions raise `RuntimeError` when no loop is running, where the old ones fell back
 to `get_event_loop()`. Code that only runs on old Pythons (under `hasattr`/`getattr`, a
 `sys.version_info` test or `except AttributeError`) is left alone, and a bare reference without a
@@ -208,6 +210,7 @@ class _Analysis:
             and any(_method(c, "run_until_complete", "run_forever") for c in s.calls)
         }
         self.fixed_funcs: dict[int, tuple[ast.expr, str]] = {}
+        self.claimed: set[int] = set()  # stop() statements a fix already drains before
         starts = [0]
         for line in src.lines:
             starts.append(starts[-1] + len(line))
@@ -254,8 +257,8 @@ class _Analysis:
             "code": code,
         }
 
-    def _fix(self, safety: str, edits: list[dict], need_asyncio: bool = True) -> Fix:
-        imports = ["asyncio"] if need_asyncio and self.asyncio and self.asyncio[1] else []
+    def _fix(self, safety: str, edits: list[dict]) -> Fix:
+        imports = ["asyncio"] if self.asyncio and self.asyncio[1] else []
         return Fix("edit", safety, {"edits": edits, "imports": imports})
 
     # -- AM202 ----------------------------------------------------------------------------------
@@ -342,10 +345,8 @@ class _Analysis:
     # -- AM201 ----------------------------------------------------------------------------------
 
     def cancel_without_drain(self) -> list[Finding]:
-        if "all_tasks" not in self.src.text:
-            return []
         found: list[Finding] = []
-        callback = None
+        stopped_by_callback = False
         for scope in self.scopes:
             for stmt in scope.statements:
                 cancel = self.exprs.cancel_all(stmt, scope)
@@ -355,12 +356,12 @@ class _Analysis:
                     finding = self._stopping_coroutine(scope, cancel)
                 else:
                     finding = self._after_run(scope, cancel)
-                    if finding is None and callback is None and self._is_stop_callback(scope, cancel):
-                        callback = scope.node.name
+                    if finding is None and self._is_stop_callback(scope, cancel):
+                        stopped_by_callback = True
                 if finding is not None:
                     found.append(finding)
-        if callback is not None:
-            found.extend(self._closed_after_run_forever(callback))
+        if stopped_by_callback:
+            found.extend(self._closed_after_run_forever())
         return found
 
     def _cancel_span(self, cancel: CancelAll) -> ast.AST:
@@ -448,7 +449,7 @@ class _Analysis:
         action = f"{loop_text}.stop()" if stop is not None else f"{loop_text}.close()"
         message = AM201.summary.format(action=action)
         span = self._cancel_span(cancel)
-        if not cancel.complete or self.asyncio is None:
+        if not cancel.complete or self.asyncio is None or not self._claim(stop):
             return self._finding(AM201, cancel.stmt, span, message, None)
         aio = self.asyncio[0]
         code = []
@@ -468,13 +469,22 @@ class _Analysis:
             edit = self._statement_edit("after", cancel.stmt, code)
         return self._finding(AM201, cancel.stmt, span, message, self._fix("safe", [edit]))
 
+    def _claim(self, stop: ast.stmt | None) -> bool:
+        """Whether no other fix drains before this ``stop()`` yet (two cancels, one stop: one fix)."""
+        if stop is None:
+            return True
+        if id(stop) in self.claimed:
+            return False
+        self.claimed.add(id(stop))
+        return True
+
     def _wants_asyncgens(self, scope: Scope) -> bool:
         """The file has async generators and this scope never shuts them down."""
         if not _has_async_generators(self.src.tree):
             return False
         return not any(_method(c, "shutdown_asyncgens") for c in scope.calls)
 
-    def _closed_after_run_forever(self, callback: str) -> list[Finding]:
+    def _closed_after_run_forever(self) -> list[Finding]:
         """Shape 1: ``run_forever()`` stopped by a cancelling callback, then ``close()`` with no drain."""
         found = []
         for scope in self.scopes:
@@ -501,10 +511,10 @@ class _Analysis:
                     for s in scope.statements
                 ):
                     continue  # a cancel between them is judged on its own (shapes 2 and 3)
-                found.append(self._drain_before_close(scope, stmt, run, loop, callback))
+                found.append(self._drain_before_close(scope, stmt, loop))
         return found
 
-    def _drain_before_close(self, scope: Scope, close: ast.Expr, run: ast.Call, loop: ast.expr, callback: str):
+    def _drain_before_close(self, scope: Scope, close: ast.Expr, loop: ast.expr) -> Finding:
         loop_text = self.text(loop)
         message = AM201.summary.format(action=f"{loop_text}.close()")
         if self.asyncio is None:
@@ -541,7 +551,14 @@ class _Analysis:
         message = AM201.summary.format(action=f"{self.text(stop.value.func.value)}.stop()")
         span = self._cancel_span(cancel)
         tasks = cancel.tasks
-        if not cancel.complete or self.asyncio is None or (cancel.via and tasks.kind == "generator"):
+        unclear = not cancel.complete or (cancel.via and tasks.kind == "generator")
+        # another cancel might hit this very task, which must live on to await the gather
+        unclear = unclear or any(_method(c, "cancel") for c in scope.calls_between(end(cancel.stmt), start(stop)))
+        unclear = unclear or any(
+            other is not cancel.stmt and start(other) < start(stop) and self.exprs.cancel_all(other, scope)
+            for other in scope.statements
+        )
+        if unclear or self.asyncio is None or not self._claim(stop):
             return self._finding(AM201, cancel.stmt, span, message, None)
         aio = self.asyncio[0]
         edits = []

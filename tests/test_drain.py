@@ -236,3 +236,33 @@ def test_removed_api_silent(code):
 def test_removed_api_through_from_import_adds_import():
     new = fixed("from asyncio import Task as T\n\nasync def f():\n    return T.current_task()\n")
     assert "import asyncio\n" in new and "return asyncio.current_task()" in new
+
+
+def test_coroutine_with_another_cancel_of_every_task_is_reported_without_fix():
+    found = findings("""\
+        import asyncio
+        async def shutdown(loop):
+            for t in asyncio.all_tasks():
+                t.cancel()
+            for t in asyncio.all_tasks():
+                t.cancel()
+            loop.stop()
+        """)
+    assert [f.fix for f in found] == [None, None]
+
+
+def test_two_cancels_before_one_useless_stop_get_one_drain():
+    code = """\
+        import asyncio
+        def main(loop):
+            try:
+                loop.run_forever()
+            except KeyboardInterrupt:
+                for t in asyncio.all_tasks(loop):
+                    t.cancel()
+                for t in asyncio.all_tasks(loop):
+                    t.cancel()
+                loop.stop()
+        """
+    assert [f.fix is not None for f in findings(code)] == [True, False]
+    assert fixed(code).count("run_until_complete(") == 1
