@@ -266,3 +266,32 @@ def test_two_cancels_before_one_useless_stop_get_one_drain():
         """
     assert [f.fix is not None for f in findings(code)] == [True, False]
     assert fixed(code).count("run_until_complete(") == 1
+
+
+def test_fixes_apply_after_another_family_rewrote_the_module():
+    new = fixed("""\
+        import asyncio
+
+        async def save():
+            pass
+
+        async def shutdown(loop):
+            save()
+            tasks = asyncio.all_tasks()
+            for t in tasks:
+                t.cancel()
+            loop.stop()
+        """)
+    assert "    await save()\n" in new
+    assert "    await asyncio.gather(*tasks, return_exceptions=True)\n    loop.stop()\n" in new
+
+
+def test_edit_is_skipped_when_its_text_no_longer_matches():
+    import libcst as cst
+
+    from asyncmend.locate import Locator
+    from codemods import edits
+
+    module = cst.parse_module("loop.close()\n")
+    edit = {"op": "before", "line": 1, "col": 0, "check": "other.close()", "code": ["x = 1"]}
+    assert edits.apply(module, [edit], Locator(module)) is module
