@@ -33,8 +33,10 @@ AM201 = Rule(
 Finds code that cancels every task and then stops or closes the event loop without running it until
 the cancelled tasks have finished:
 
-1. a callback cancels every task and calls `loop.stop()`, and after `loop.run_forever()` returns the
-   loop is closed;
+1. a callback cancels every task (and calls `loop.stop()`), and after `loop.run_forever()` or
+   `loop.run_until_complete(...)` returns the loop is closed; a callback is a plain function that
+   stops the loop after cancelling, or one handed to `add_signal_handler`, `call_soon`,
+   `call_later`, `call_at` or `signal.signal`;
 2. code that ran the loop cancels every task and then closes the loop;
 3. an `except KeyboardInterrupt:` (or any handler or code after the loop ran) cancels every task and
    calls `loop.stop()` on a loop that is no longer running;
@@ -79,8 +81,9 @@ Straight-line code keeps the set it cancelled and drains it before `close()` (re
 `stop()` on a loop that is not running); a shutdown coroutine leaves `asyncio.current_task()` out of
 the set and awaits `asyncio.gather(*tasks, return_exceptions=True)` before `loop.stop()`. Where the
 file has async generators, `loop.run_until_complete(loop.shutdown_asyncgens())` is added before
-`close()` unless the code already calls it, as `asyncio.run` does. New variable names are chosen
-among names used nowhere in the file.
+`close()` unless the code already calls it, as `asyncio.run` does. New variable names are free in
+their scope: not used there, nor by functions nested in it (at module level: not read as a global
+anywhere).
 
 Code that already runs the loop (or awaits) after cancelling is not reported: `gather` with
 `return_exceptions`, `asyncio.wait`, awaiting or `run_until_complete` on each task, or a helper that
@@ -89,10 +92,14 @@ is handed the loop. Cancelling one task and awaiting it is never reported.
 ## Fix safety
 Safe for shapes 2, 3 and 4: the fix drains exactly the tasks the code itself cancelled, at the point
 where it cancelled them, so the only change is that their cleanup now runs (a task that swallows
-`CancelledError` and keeps running is waited for, as `asyncio.run` would). Unsafe for shape 1: after
-`run_forever()` the fix cancels and drains whatever is still pending, which is also what happens on
-paths that never ran the cancelling callback (a `KeyboardInterrupt`, another `stop()`), where tasks
-used to be abandoned. Cancels that filter the set in other ways (some tasks are left running) are
+`CancelledError` and keeps running is waited for, as `asyncio.run` would). Unsafe for shape 1 (when
+the callback stops the loop right after cancelling, so no task has had its turn yet): before
+`close()` the fix cancels and drains whatever is still pending, which also happens on paths that
+never ran the cancelling callback (a `KeyboardInterrupt`, another `stop()`, the main coroutine
+returning), where tasks used to be abandoned; that is what `asyncio.run` does, but it is new
+behaviour there. A callback that cancels without stopping the loop is reported without a fix: its
+tasks may be half-way through their cleanup when the loop is closed, and cancelling them again would
+cut it short. Cancels that filter the set in other ways (some tasks are left running) are
 reported without a fix, since draining the whole set could wait forever.
 
 ## References
@@ -153,6 +160,7 @@ RULES = (AM201, AM202)
 
 _COMPAT_NAME = re.compile(r"^_?(version_info|PY_?\d\w*)$", re.I)
 _SHUTDOWNS = ("shutdown_asyncgens", "shutdown_default_executor")
+_SCHEDULERS = ("add_signal_handler", "call_soon", "call_soon_threadsafe", "call_later", "call_at")
 _REMOVED_TEXT = re.compile(r"\.\s*(all_tasks|current_task)\b")  # after an alias of Task, too
 
 
@@ -346,7 +354,7 @@ class _Analysis:
 
     def cancel_without_drain(self) -> list[Finding]:
         found: list[Finding] = []
-        stopped_by_callback = False
+        callbacks: set[str] = set()  # "stop" and/or "registered": how the cancelling callbacks look
         for scope in self.scopes:
             for stmt in scope.statements:
                 cancel = self.exprs.cancel_all(stmt, scope)
@@ -356,12 +364,13 @@ class _Analysis:
                     finding = self._stopping_coroutine(scope, cancel)
                 else:
                     finding = self._after_run(scope, cancel)
-                    if finding is None and self._is_stop_callback(scope, cancel):
-                        stopped_by_callback = True
+                    if finding is None:
+                        callbacks.add(self._cancelling_callback(scope, cancel))
                 if finding is not None:
                     found.append(finding)
-        if stopped_by_callback:
-            found.extend(self._closed_after_run_forever())
+        callbacks.discard(None)
+        if callbacks:
+            found.extend(self._closed_after_run(fixable=callbacks == {"stop"}))
         return found
 
     def _cancel_span(self, cancel: CancelAll) -> ast.AST:
@@ -407,14 +416,36 @@ class _Analysis:
             return ast.parse(name, mode="eval").body if name else None
         return None
 
-    def _is_stop_callback(self, scope: Scope, cancel: CancelAll) -> bool:
-        """A plain function that cancels every task and stops the (running) loop: shape 1."""
-        if not isinstance(scope.node, (ast.FunctionDef,)):
-            return False
+    def _cancelling_callback(self, scope: Scope, cancel: CancelAll) -> str | None:
+        """Shape 1: a plain function, run by the loop, that cancels every task.
+
+        "stop" when it then calls ``<loop>.stop()``: the loop stops before any cancelled task had a
+        turn. "registered" when it does not stop the loop but is handed to ``add_signal_handler``,
+        ``call_soon``, ``call_later``, ``call_at`` or ``signal.signal``: the tasks may be in the middle
+        of their cleanup when the loop is closed, and no fix can tell them from tasks never cancelled.
+        """
+        if not isinstance(scope.node, ast.FunctionDef):
+            return None
+        if any(_method(c, "run_forever", "run_until_complete") for c in scope.calls):
+            return None
         stop = self._stop_after(scope, cancel.stmt, lambda e: self.exprs.is_loop(e, scope))
-        if stop is None or any(_method(c, "run_forever", "run_until_complete") for c in scope.calls):
-            return False
-        return not self._drains(scope, start(cancel.stmt), start(stop), None)
+        if self._drains(scope, start(cancel.stmt), start(stop) if stop else None, None):
+            return None
+        if stop is not None:
+            return "stop"
+        return "registered" if self._is_registered(scope.node.name) else None
+
+    def _is_registered(self, name: str) -> bool:
+        for scope in self.scopes:
+            for call in scope.calls:
+                if not (_method(call, *_SCHEDULERS) or self.exprs.qual(call.func) == "signal.signal"):
+                    continue
+                for arg in call.args:
+                    if isinstance(arg, ast.Lambda) and isinstance(arg.body, ast.Call):
+                        arg = arg.body.func
+                    if isinstance(arg, ast.Name) and arg.id == name:
+                        return True
+        return False
 
     def _after_run(self, scope: Scope, cancel: CancelAll) -> Finding | None:
         """Shapes 2 and 3: a cancel-all after the loop ran, then ``close()`` or a useless ``stop()``."""
@@ -484,8 +515,8 @@ class _Analysis:
             return False
         return not any(_method(c, "shutdown_asyncgens") for c in scope.calls)
 
-    def _closed_after_run_forever(self) -> list[Finding]:
-        """Shape 1: ``run_forever()`` stopped by a cancelling callback, then ``close()`` with no drain."""
+    def _closed_after_run(self, fixable: bool) -> list[Finding]:
+        """Shape 1: the loop ran while a callback cancelled every task, then ``close()`` with no drain."""
         found = []
         for scope in self.scopes:
             if scope.is_async:
@@ -498,12 +529,16 @@ class _Analysis:
                     continue
                 runs = [
                     c for c in scope.calls
-                    if _method(c, "run_forever") and _same(c.func.value, loop)
+                    if _method(c, "run_forever", "run_until_complete") and _same(c.func.value, loop)
+                    and not (c.args and _method(c.args[0], *_SHUTDOWNS))
                     and scope.follows(scope.owner[id(c)], stmt)
                 ]
                 if not runs:
                     continue
-                run = max(runs, key=start)
+                # the callback fires during run_forever(); without one, during the first run (a later
+                # run_until_complete() already drains what it cancelled)
+                forever = [c for c in runs if _method(c, "run_forever")]
+                run = max(forever, key=start) if forever else min(runs, key=start)
                 if self._drains(scope, end(run), start(stmt), loop):
                     continue
                 if any(
@@ -511,13 +546,13 @@ class _Analysis:
                     for s in scope.statements
                 ):
                     continue  # a cancel between them is judged on its own (shapes 2 and 3)
-                found.append(self._drain_before_close(scope, stmt, loop))
+                found.append(self._drain_before_close(scope, stmt, loop, fixable))
         return found
 
-    def _drain_before_close(self, scope: Scope, close: ast.Expr, loop: ast.expr) -> Finding:
+    def _drain_before_close(self, scope: Scope, close: ast.Expr, loop: ast.expr, fixable: bool) -> Finding:
         loop_text = self.text(loop)
         message = AM201.summary.format(action=f"{loop_text}.close()")
-        if self.asyncio is None:
+        if self.asyncio is None or not fixable:
             return self._finding(AM201, close, close, message, None)
         aio = self.asyncio[0]
         block, index = scope.block_of(close)

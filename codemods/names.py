@@ -1,8 +1,9 @@
-"""What the names of one file stand for, read from its ``ast``: imports as qualified names, free names.
+"""What the names of one file stand for: imports as qualified names, and names free for new variables.
 
-The view is deliberately coarse and file-wide: a name resolves to an import only when *every* binding
-of that name anywhere in the file is that same import, so a shadowing assignment in any scope makes
-the name unknown rather than wrongly known.
+The view of imports is deliberately coarse and file-wide: a name resolves to an import only when
+*every* binding of that name anywhere in the file is that same import, so a shadowing assignment in
+any scope makes the name unknown rather than wrongly known. Free names come from ``symtable``, the
+compiler's own scoping, asked only when a fix needs a new variable.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ class Names:
                 for stmt in stmts:
                     qual = _imported(stmt, name)
                     quals.add(qual)
-                    if qual and scope is scopes[0]:
+                    if qual and scope is scopes[0] and not _type_checking_only(scope, stmt):
                         self.top_level_imports[name] = qual
 
     def qualname(self, expr: ast.expr) -> str | None:
@@ -131,6 +132,12 @@ def _descendants(table: symtable.SymbolTable):
     for child in table.get_children():
         yield child
         yield from _descendants(child)
+
+
+def _type_checking_only(scope: Scope, stmt: ast.stmt) -> bool:
+    return any(
+        isinstance(outer, ast.If) and "TYPE_CHECKING" in ast.dump(outer.test) for outer in scope.enclosing(stmt)
+    )
 
 
 def _imported(stmt: ast.AST, name: str) -> str | None:

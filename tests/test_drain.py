@@ -295,3 +295,33 @@ def test_edit_is_skipped_when_its_text_no_longer_matches():
     module = cst.parse_module("loop.close()\n")
     edit = {"op": "before", "line": 1, "col": 0, "check": "other.close()", "code": ["x = 1"]}
     assert edits.apply(module, [edit], Locator(module)) is module
+
+
+def test_import_for_type_checking_only_is_not_used_at_run_time():
+    new = fixed("""\
+        from typing import TYPE_CHECKING
+        from asyncio import Task
+        if TYPE_CHECKING:
+            import asyncio
+
+        async def f():
+            return Task.current_task()
+        """)
+    assert new.startswith("from typing import TYPE_CHECKING\nfrom asyncio import Task\nimport asyncio\n")
+
+
+def test_signal_handler_that_cancels_without_stop_is_reported_without_fix():
+    [finding] = findings("""\
+        import asyncio, signal
+        def run(main):
+            loop = asyncio.new_event_loop()
+            def on_signal():
+                for task in asyncio.all_tasks(loop):
+                    task.cancel()
+            loop.add_signal_handler(signal.SIGTERM, on_signal)
+            try:
+                loop.run_until_complete(main())
+            finally:
+                loop.close()
+        """)
+    assert finding.rule == "AM201" and finding.line == 11 and finding.fix is None
