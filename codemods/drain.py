@@ -219,6 +219,7 @@ class _Analysis:
         }
         self.fixed_funcs: dict[int, tuple[ast.expr, str]] = {}
         self.claimed: set[int] = set()  # stop() statements a fix already drains before
+        self._crowded: list[dict] = []  # statement edits whose statement shares a line
         starts = [0]
         for line in src.lines:
             starts.append(starts[-1] + len(line))
@@ -256,7 +257,17 @@ class _Analysis:
 
     def _statement_edit(self, op: str, stmt: ast.stmt, code: list[str]) -> dict:
         check = stmt.iter if isinstance(stmt, (ast.For, ast.AsyncFor)) else stmt
-        return {"op": op, "line": stmt.lineno, "col": self._col(stmt), "check": self.text(check), "code": code}
+        edit = {"op": op, "line": stmt.lineno, "col": self._col(stmt), "check": self.text(check), "code": code}
+        if not self._alone(stmt):
+            self._crowded.append(edit)
+        return edit
+
+    def _alone(self, stmt: ast.stmt) -> bool:
+        """Whether ``stmt`` has its lines to itself (no ``;`` neighbour, not the body of ``try: ...``),
+        so that statements can be put before or after it, or in its place."""
+        before = self.src.lines[stmt.lineno - 1][: self._col(stmt)]
+        after = self.src.lines[stmt.end_lineno - 1][self.src.char_col(stmt.end_lineno, stmt.end_col_offset):]
+        return not before.strip() and (not after.strip() or after.strip().startswith("#"))
 
     def _expression_edit(self, node: ast.expr, code: str) -> dict:
         return {
@@ -265,7 +276,9 @@ class _Analysis:
             "code": code,
         }
 
-    def _fix(self, safety: str, edits: list[dict]) -> Fix:
+    def _fix(self, safety: str, edits: list[dict]) -> Fix | None:
+        if any(edit is crowded for edit in edits for crowded in self._crowded):
+            return None
         imports = ["asyncio"] if self.asyncio and self.asyncio[1] else []
         return Fix("edit", safety, {"edits": edits, "imports": imports})
 
@@ -370,7 +383,7 @@ class _Analysis:
                     found.append(finding)
         callbacks.discard(None)
         if callbacks:
-            found.extend(self._closed_after_run(fixable=callbacks == {"stop"}))
+            found.extend(self._closed_after_run(callbacks))
         return found
 
     def _cancel_span(self, cancel: CancelAll) -> ast.AST:
@@ -515,8 +528,12 @@ class _Analysis:
             return False
         return not any(_method(c, "shutdown_asyncgens") for c in scope.calls)
 
-    def _closed_after_run(self, fixable: bool) -> list[Finding]:
-        """Shape 1: the loop ran while a callback cancelled every task, then ``close()`` with no drain."""
+    def _closed_after_run(self, callbacks: set[str]) -> list[Finding]:
+        """Shape 1: the loop ran while a callback cancelled every task, then ``close()`` with no drain.
+
+        A callback that stops the loop ends ``run_forever()``: those runs get a fix. A callback that
+        only cancels may fire during any run: such runs are reported without one.
+        """
         found = []
         for scope in self.scopes:
             if scope.is_async:
@@ -538,6 +555,8 @@ class _Analysis:
                 # the callback fires during run_forever(); without one, during the first run (a later
                 # run_until_complete() already drains what it cancelled)
                 forever = [c for c in runs if _method(c, "run_forever")]
+                if not forever and "registered" not in callbacks:
+                    continue
                 run = max(forever, key=start) if forever else min(runs, key=start)
                 if self._drains(scope, end(run), start(stmt), loop):
                     continue
@@ -546,6 +565,7 @@ class _Analysis:
                     for s in scope.statements
                 ):
                     continue  # a cancel between them is judged on its own (shapes 2 and 3)
+                fixable = bool(forever) and "stop" in callbacks
                 found.append(self._drain_before_close(scope, stmt, loop, fixable))
         return found
 

@@ -80,6 +80,8 @@ def _statement_at(module: "cst.Module", locate: "Locator", edit: Edit):
 
     for kind in (cst.SimpleStatementLine, cst.BaseCompoundStatement):
         node = locate.at(edit["line"], edit["col"], kind)
+        if isinstance(node, cst.SimpleStatementLine) and len(node.body) != 1:
+            return None  # ``a; b``: the edit would take the neighbour along
         if node is not None and edit["check"] in module.code_for_node(node):
             return node
     return None

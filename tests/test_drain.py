@@ -325,3 +325,17 @@ def test_signal_handler_that_cancels_without_stop_is_reported_without_fix():
                 loop.close()
         """)
     assert finding.rule == "AM201" and finding.line == 11 and finding.fix is None
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "    loop.stop(); loop.close()\n",  # the statement to replace shares its line
+        "    try: loop.close()\n    finally: pass\n",  # the close() sits in a one-line suite
+    ],
+)
+def test_statement_sharing_its_line_gets_no_fix(tail):
+    code = AFTER_RUN.replace("    loop.close()\n", tail)
+    [finding] = findings(code)
+    assert finding.fix is None or all(e["op"] == "after" for e in finding.fix.params["edits"])
+    assert fixed(code).count(tail.strip().split(";")[0]) == 1
