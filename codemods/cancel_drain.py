@@ -211,7 +211,9 @@ class _Shapes:
         return False
 
     def _after_run(self, scope: Scope, cancel: CancelAll) -> Finding | None:
-        """Shapes 2 and 3: a cancel-all after the loop ran, then ``close()`` or a useless ``stop()``."""
+        """Shapes 2 and 3: a cancel-all on a loop that is not running, then ``close()`` or a useless
+        ``stop()``. Not running: the code ran it before (it has returned), or closes it afterwards
+        with no run in between (``close()`` refuses a running loop)."""
         loop = self._effective_loop(scope, cancel)
         if loop is None or not is_dotted(loop):
             return None
@@ -219,8 +221,6 @@ class _Shapes:
             c for c in scope.calls
             if method_call(c, "run_forever", "run_until_complete") and same(c.func.value, loop)
         ]
-        if not any(scope.follows(scope.owner[id(c)], cancel.stmt) for c in runs):
-            return None
         for outer in scope.enclosing(cancel.stmt):
             if isinstance(outer, (ast.For, ast.While)) and any(
                 outer in scope.enclosing(scope.owner[id(c)]) for c in runs
@@ -228,7 +228,6 @@ class _Shapes:
                 return None  # the next round runs the loop again
         if self._drains(scope, start(cancel.stmt), None, loop):
             return None
-        stop = self._stop_after(scope, cancel.stmt, lambda e: same(e, loop))
         close = next(
             (
                 s for s in scope.statements
@@ -237,8 +236,10 @@ class _Shapes:
             ),
             None,
         )
-        if stop is None and close is None:
+        ran = any(scope.follows(scope.owner[id(c)], cancel.stmt) for c in runs)
+        if not ran and close is None:
             return None
+        stop = self._stop_after(scope, cancel.stmt, lambda e: same(e, loop))
         loop_text = self.file.text(loop) if cancel.tasks.loop is not None else ast.unparse(loop)
         action = f"{loop_text}.stop()" if stop is not None else f"{loop_text}.close()"
         message = AM201.summary.format(action=action)

@@ -339,3 +339,18 @@ def test_statement_sharing_its_line_gets_no_fix(tail):
     [finding] = findings(code)
     assert finding.fix is None or all(e["op"] == "after" for e in finding.fix.params["edits"])
     assert fixed(code).count(tail.strip().split(";")[0]) == 1
+
+
+def test_helper_that_cancels_and_closes_is_fixed_without_seeing_the_run():
+    code = """\
+        import asyncio
+        def shutdown(loop):
+            for task in asyncio.all_tasks(loop):
+                task.cancel()
+            loop.stop()
+            loop.close()
+        """
+    [finding] = findings(code)
+    assert finding.fix.safety == "safe"
+    new = fixed(code)
+    assert "loop.stop()" not in new and "loop.run_until_complete(asyncio.gather(*pending" in new
