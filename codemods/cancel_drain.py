@@ -25,7 +25,7 @@ the cancelled tasks have finished:
    `loop.run_until_complete(...)` returns the loop is closed; a callback is a plain function that
    stops the loop after cancelling, or one handed to `add_signal_handler`, `call_soon`,
    `call_later`, `call_at` or `signal.signal`;
-2. code that ran the loop cancels every task and then closes the loop;
+2. code that ran the loop (or a helper that closes it) cancels every task and then closes the loop;
 3. an `except KeyboardInterrupt:` (or any handler or code after the loop ran) cancels every task and
    calls `loop.stop()` on a loop that is no longer running;
 4. a coroutine cancels every task, itself included, and then calls `loop.stop()`.
@@ -41,8 +41,6 @@ Python reports `Task was destroyed but it is pending!`.
 
 ## Example
 ```python
-
-
 def shutdown(loop):
     for task in asyncio.all_tasks(loop):
         task.cancel()

@@ -27,8 +27,6 @@ Both class methods were deprecated in Python 3.7 and removed in 3.9: the call ra
 
 ## Example
 ```python
-
-
 def shutdown(loop):
     for task in asyncio.Task.all_tasks():
         task.cancel()
@@ -36,8 +34,6 @@ def shutdown(loop):
 
 ## Use instead
 ```python
-
-
 def shutdown(loop):
     for task in asyncio.all_tasks(loop):
         task.cancel()
