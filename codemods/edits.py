@@ -33,6 +33,7 @@ def apply(module: "cst.Module", edits: list[Edit], locate: "Locator") -> "cst.Mo
         locate = Locator(module)
     statements: dict[int, tuple[list, list | None, list]] = {}
     expressions: dict[int, cst.BaseExpression] = {}
+    targets = []
     spans = None
     for edit in edits:
         if edit["op"] == "expr":
@@ -41,10 +42,12 @@ def apply(module: "cst.Module", edits: list[Edit], locate: "Locator") -> "cst.Mo
             node = _expression_at(module, spans, edit)
             if node is not None:
                 expressions[id(node)] = cst.parse_expression(edit["code"], config=module.config_for_parsing)
+                targets.append(node)
             continue
         node = _statement_at(module, locate, edit)
         if node is None:
             continue
+        targets.append(node)
         before, replace, after = statements.setdefault(id(node), ([], None, []))
         new = [_parse_statement(module, code) for code in edit["code"]]
         if edit["op"] == "before":
@@ -55,7 +58,7 @@ def apply(module: "cst.Module", edits: list[Edit], locate: "Locator") -> "cst.Mo
             statements[id(node)] = (before, new, after)
     if not statements and not expressions:
         return module
-    keep = _ancestors(module, set(statements) | set(expressions))
+    keep = _ancestors(module, targets, locate.positions)
     return module.visit(_Apply(keep, statements, expressions))
 
 
@@ -77,6 +80,8 @@ def _statement_at(module: "cst.Module", locate: "Locator", edit: Edit):
 
     for kind in (cst.SimpleStatementLine, cst.BaseCompoundStatement):
         node = locate.at(edit["line"], edit["col"], kind)
+        if isinstance(node, cst.SimpleStatementLine) and len(node.body) != 1:
+            return None  # ``a; b``: the edit would take the neighbour along
         if node is not None and edit["check"] in module.code_for_node(node):
             return node
     return None
@@ -100,7 +105,43 @@ def _expression_at(module: "cst.Module", spans: dict, edit: Edit):
     return None
 
 
-def _ancestors(module: "cst.Module", targets: set[int]) -> set[int]:
+def _ancestors(module: "cst.Module", targets: list, positions) -> set[int]:
+    """Ids of the nodes on the way from ``module`` down to each target.
+
+    The way down follows the children whose source range holds the target's, so only a few nodes
+    per level are looked at; a full walk is the fallback should positions ever not lead there.
+    """
+    found: set[int] = set()
+    for target in targets:
+        path = _path_by_position(module, target, positions)
+        if path is None:
+            return _ancestors_by_walk(module, {id(t) for t in targets})
+        found.update(path)
+    return found
+
+
+def _path_by_position(module: "cst.Module", target, positions) -> list[int] | None:
+    want = positions.get(target)
+    if want is None:
+        return None
+    path, node = [], module
+    while node is not target:
+        path.append(id(node))
+        for child in node.children:
+            where = positions.get(child)
+            if child is target or (
+                where is not None
+                and (where.start.line, where.start.column) <= (want.start.line, want.start.column)
+                and (want.end.line, want.end.column) <= (where.end.line, where.end.column)
+            ):
+                node = child
+                break
+        else:
+            return None
+    return path
+
+
+def _ancestors_by_walk(module: "cst.Module", targets: set[int]) -> set[int]:
     import libcst as cst
 
     found: set[int] = set()

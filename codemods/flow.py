@@ -26,6 +26,7 @@ class Scope:
     calls: list[ast.Call] = field(default_factory=list)
     awaits: list[ast.AST] = field(default_factory=list)  # await, async for, async with
     owner: dict[int, ast.stmt] = field(default_factory=dict)  # expression id → innermost statement
+    in_lambda: set[int] = field(default_factory=set)  # expressions inside a lambda (not run here)
     stores: dict[str, list[ast.AST]] = field(default_factory=dict)  # name → binding statements/args
 
     @property
@@ -155,9 +156,12 @@ def _expressions(scope: Scope, root: ast.AST, stmt: ast.stmt) -> None:
     stack = [root]
     while stack:
         node = stack.pop()
-        if isinstance(node, ast.Lambda):
-            continue
         scope.owner[id(node)] = stmt
+        if isinstance(node, ast.Lambda):
+            for inner in ast.walk(node):
+                scope.owner[id(inner)] = stmt
+                scope.in_lambda.add(id(inner))
+            continue
         if isinstance(node, ast.Call):
             scope.calls.append(node)
         elif isinstance(node, ast.Await):

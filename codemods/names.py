@@ -1,8 +1,9 @@
-"""What the names of one file stand for, read from its ``ast``: imports as qualified names, free names.
+"""What the names of one file stand for: imports as qualified names, and names free for new variables.
 
-The view is deliberately coarse and file-wide: a name resolves to an import only when *every* binding
-of that name anywhere in the file is that same import, so a shadowing assignment in any scope makes
-the name unknown rather than wrongly known.
+The view of imports is deliberately coarse and file-wide: a name resolves to an import only when
+*every* binding of that name anywhere in the file is that same import, so a shadowing assignment in
+any scope makes the name unknown rather than wrongly known. Free names come from ``symtable``, the
+compiler's own scoping, asked only when a fix needs a new variable.
 """
 from __future__ import annotations
 
@@ -12,59 +13,26 @@ import keyword
 import symtable
 from functools import cached_property
 
-_UNKNOWN = None
-# Pattern matching nodes exist from Python 3.10 on.
-_MATCH_CAPTURES = tuple(getattr(ast, n) for n in ("MatchAs", "MatchStar") if hasattr(ast, n))
-_MATCH_MAPPING = tuple(getattr(ast, n) for n in ("MatchMapping",) if hasattr(ast, n))
+from .flow import Scope
 
 
 class Names:
-    def __init__(self, tree: ast.Module, text: str = ""):
+    """Built from the scopes of ``flow`` (which record every binding statement), plus a symbol table
+    of the source, made only when a free name is asked for."""
+
+    def __init__(self, tree: ast.Module, text: str, scopes: list[Scope]):
+        self.tree = tree
         self.text = text
         self.bindings: dict[str, set[str | None]] = {}
-        self.used: set[str] = set(_RESERVED)
         self.top_level_imports: dict[str, str] = {}
-        self._scan(tree)
-
-    def _bind(self, name: str, qual: str | None) -> None:
-        self.bindings.setdefault(name, set()).add(qual)
-        self.used.add(name)
-
-    def _scan(self, tree: ast.Module) -> None:
-        top = {id(n) for n in _top_level_statements(tree)}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Name):
-                self.used.add(node.id)
-                if not isinstance(node.ctx, ast.Load):
-                    self._bind(node.id, _UNKNOWN)
-            elif isinstance(node, ast.arg):
-                self._bind(node.arg, _UNKNOWN)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                self._bind(node.name, _UNKNOWN)
-            elif isinstance(node, (ast.Global, ast.Nonlocal)):
-                self.used.update(node.names)
-            elif isinstance(node, ast.ExceptHandler) and node.name:
-                self._bind(node.name, _UNKNOWN)
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    name = alias.asname or alias.name.partition(".")[0]
-                    qual = alias.name if alias.asname else name
-                    self._bind(name, qual)
-                    if id(node) in top:
+        for scope in scopes:
+            for name, stmts in scope.stores.items():
+                quals = self.bindings.setdefault(name, set())
+                for stmt in stmts:
+                    qual = _imported(stmt, name)
+                    quals.add(qual)
+                    if qual and scope is scopes[0] and not _type_checking_only(scope, stmt):
                         self.top_level_imports[name] = qual
-            elif isinstance(node, ast.ImportFrom):
-                for alias in node.names:
-                    if alias.name == "*":
-                        continue
-                    name = alias.asname or alias.name
-                    qual = f"{node.module}.{alias.name}" if node.level == 0 and node.module else None
-                    self._bind(name, qual)
-                    if id(node) in top and qual:
-                        self.top_level_imports[name] = qual
-            elif isinstance(node, _MATCH_CAPTURES) and getattr(node, "name", None):
-                self._bind(node.name, _UNKNOWN)
-            elif isinstance(node, _MATCH_MAPPING) and node.rest:
-                self._bind(node.rest, _UNKNOWN)
 
     def qualname(self, expr: ast.expr) -> str | None:
         """``asyncio.Task.all_tasks`` for ``aio.Task.all_tasks`` after ``import asyncio as aio``."""
@@ -104,7 +72,7 @@ class Names:
 
         def is_free(name: str) -> bool:
             if table is None or name in _RESERVED:
-                return name not in self.used
+                return name not in self._used
             if name in table.get_identifiers():
                 return False
             for inner in _descendants(table):
@@ -120,6 +88,23 @@ class Names:
         while not is_free(f"{candidates[0]}_{n}"):
             n += 1
         return f"{candidates[0]}_{n}"
+
+    @cached_property
+    def _used(self) -> set[str]:
+        """Every identifier of the file (the fallback when there is no symbol table)."""
+        used = set(_RESERVED)
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Name):
+                used.add(node.id)
+            elif isinstance(node, ast.arg):
+                used.add(node.arg)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                used.add(node.name)
+            elif isinstance(node, ast.alias):
+                used.add((node.asname or node.name).partition(".")[0])
+            elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                used.update(node.names)
+        return used
 
     @cached_property
     def _tables(self) -> symtable.SymbolTable | None:
@@ -149,17 +134,22 @@ def _descendants(table: symtable.SymbolTable):
         yield from _descendants(child)
 
 
-def _top_level_statements(tree: ast.Module):
-    """Statements that run at import time: the module body and blocks nested in it, not in defs."""
-    stack = list(tree.body)
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
-        for field in ("body", "orelse", "finalbody", "handlers"):
-            for child in getattr(node, field, ()) or ():
-                if isinstance(child, ast.ExceptHandler):
-                    stack.extend(child.body)
-                elif isinstance(child, ast.stmt):
-                    stack.append(child)
+def _type_checking_only(scope: Scope, stmt: ast.stmt) -> bool:
+    return any(
+        isinstance(outer, ast.If) and "TYPE_CHECKING" in ast.dump(outer.test) for outer in scope.enclosing(stmt)
+    )
+
+
+def _imported(stmt: ast.AST, name: str) -> str | None:
+    """What an import statement binds ``name`` to (``asyncio.Task``); None for other bindings."""
+    if isinstance(stmt, ast.Import):
+        for alias in stmt.names:
+            if alias.asname == name:
+                return alias.name
+            if not alias.asname and alias.name.partition(".")[0] == name:
+                return name
+    elif isinstance(stmt, ast.ImportFrom) and stmt.level == 0 and stmt.module:
+        for alias in stmt.names:
+            if (alias.asname or alias.name) == name:
+                return f"{stmt.module}.{alias.name}"
+    return None

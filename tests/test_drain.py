@@ -236,3 +236,121 @@ def test_removed_api_silent(code):
 def test_removed_api_through_from_import_adds_import():
     new = fixed("from asyncio import Task as T\n\nasync def f():\n    return T.current_task()\n")
     assert "import asyncio\n" in new and "return asyncio.current_task()" in new
+
+
+def test_coroutine_with_another_cancel_of_every_task_is_reported_without_fix():
+    found = findings("""\
+        import asyncio
+        async def shutdown(loop):
+            for t in asyncio.all_tasks():
+                t.cancel()
+            for t in asyncio.all_tasks():
+                t.cancel()
+            loop.stop()
+        """)
+    assert [f.fix for f in found] == [None, None]
+
+
+def test_two_cancels_before_one_useless_stop_get_one_drain():
+    code = """\
+        import asyncio
+        def main(loop):
+            try:
+                loop.run_forever()
+            except KeyboardInterrupt:
+                for t in asyncio.all_tasks(loop):
+                    t.cancel()
+                for t in asyncio.all_tasks(loop):
+                    t.cancel()
+                loop.stop()
+        """
+    assert [f.fix is not None for f in findings(code)] == [True, False]
+    assert fixed(code).count("run_until_complete(") == 1
+
+
+def test_fixes_apply_after_another_family_rewrote_the_module():
+    new = fixed("""\
+        import asyncio
+
+        async def save():
+            pass
+
+        async def shutdown(loop):
+            save()
+            tasks = asyncio.all_tasks()
+            for t in tasks:
+                t.cancel()
+            loop.stop()
+        """)
+    assert "    await save()\n" in new
+    assert "    await asyncio.gather(*tasks, return_exceptions=True)\n    loop.stop()\n" in new
+
+
+def test_edit_is_skipped_when_its_text_no_longer_matches():
+    import libcst as cst
+
+    from asyncmend.locate import Locator
+    from codemods import edits
+
+    module = cst.parse_module("loop.close()\n")
+    edit = {"op": "before", "line": 1, "col": 0, "check": "other.close()", "code": ["x = 1"]}
+    assert edits.apply(module, [edit], Locator(module)) is module
+
+
+def test_import_for_type_checking_only_is_not_used_at_run_time():
+    new = fixed("""\
+        from typing import TYPE_CHECKING
+        from asyncio import Task
+        if TYPE_CHECKING:
+            import asyncio
+
+        async def f():
+            return Task.current_task()
+        """)
+    assert new.startswith("from typing import TYPE_CHECKING\nfrom asyncio import Task\nimport asyncio\n")
+
+
+def test_signal_handler_that_cancels_without_stop_is_reported_without_fix():
+    [finding] = findings("""\
+        import asyncio, signal
+        def run(main):
+            loop = asyncio.new_event_loop()
+            def on_signal():
+                for task in asyncio.all_tasks(loop):
+                    task.cancel()
+            loop.add_signal_handler(signal.SIGTERM, on_signal)
+            try:
+                loop.run_until_complete(main())
+            finally:
+                loop.close()
+        """)
+    assert finding.rule == "AM201" and finding.line == 11 and finding.fix is None
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "    loop.stop(); loop.close()\n",  # the statement to replace shares its line
+        "    try: loop.close()\n    finally: pass\n",  # the close() sits in a one-line suite
+    ],
+)
+def test_statement_sharing_its_line_gets_no_fix(tail):
+    code = AFTER_RUN.replace("    loop.close()\n", tail)
+    [finding] = findings(code)
+    assert finding.fix is None or all(e["op"] == "after" for e in finding.fix.params["edits"])
+    assert fixed(code).count(tail.strip().split(";")[0]) == 1
+
+
+def test_helper_that_cancels_and_closes_is_fixed_without_seeing_the_run():
+    code = """\
+        import asyncio
+        def shutdown(loop):
+            for task in asyncio.all_tasks(loop):
+                task.cancel()
+            loop.stop()
+            loop.close()
+        """
+    [finding] = findings(code)
+    assert finding.fix.safety == "safe"
+    new = fixed(code)
+    assert "loop.stop()" not in new and "loop.run_until_complete(asyncio.gather(*pending" in new

@@ -1,0 +1,406 @@
+"""AM201 cancel-without-drain: every task cancelled, then the loop stopped or closed before they ran."""
+from __future__ import annotations
+
+import ast
+import re
+
+from asyncmend.model import Finding, Rule
+
+from .cancels import REMOVED, CancelAll
+from .drainfile import DrainFile, is_dotted, method_call, same
+from .flow import Scope, end, start
+
+
+AM201 = Rule(
+    code="AM201",
+    name="cancel-without-drain",
+    summary="Tasks are cancelled but not given a turn to finish before `{action}`",
+    fix_safety="sometimes",
+    doc="""\
+## What it does
+Finds code that cancels every task and then stops or closes the event loop without running it until
+the cancelled tasks have finished:
+
+1. a callback cancels every task (and calls `loop.stop()`), and after `loop.run_forever()` or
+   `loop.run_until_complete(...)` returns the loop is closed; a callback is a plain function that
+   stops the loop after cancelling, or one handed to `add_signal_handler`, `call_soon`,
+   `call_later`, `call_at` or `signal.signal`;
+2. code that ran the loop (or a helper that closes it) cancels every task and then closes the loop;
+3. an `except KeyboardInterrupt:` (or any handler or code after the loop ran) cancels every task and
+   calls `loop.stop()` on a loop that is no longer running;
+4. a coroutine cancels every task, itself included, and then calls `loop.stop()`.
+
+"Every task" is `asyncio.all_tasks(...)` (or the removed `asyncio.Task.all_tasks(...)`), directly, in
+`list`/`set`/`tuple`, filtered in a comprehension, or through a variable bound once to it.
+
+## Why is this bad?
+`task.cancel()` only *asks* a task to stop: the `CancelledError` is raised inside the task the next
+time the loop runs it. Stopped or closed before that, the loop never runs the tasks' `except
+CancelledError:` and `finally:` blocks: connections are not closed, buffers are not flushed, and
+Python reports `Task was destroyed but it is pending!`.
+
+## Example
+```python
+def shutdown(loop):
+    for task in asyncio.all_tasks(loop):
+        task.cancel()
+    loop.stop()
+
+loop.add_signal_handler(signal.SIGTERM, shutdown, loop)
+try:
+    loop.run_forever()
+finally:
+    loop.close()
+```
+
+## Use instead
+```python
+try:
+    loop.run_forever()
+finally:
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()
+```
+Straight-line code keeps the set it cancelled and drains it before `close()` (replacing a useless
+`stop()` on a loop that is not running); a shutdown coroutine leaves `asyncio.current_task()` out of
+the set and awaits `asyncio.gather(*tasks, return_exceptions=True)` before `loop.stop()`. Where the
+file has async generators, `loop.run_until_complete(loop.shutdown_asyncgens())` is added before
+`close()` unless the code already calls it, as `asyncio.run` does. New variable names are free in
+their scope: not used there, nor by functions nested in it (at module level: not read as a global
+anywhere).
+
+Code that already runs the loop (or awaits) after cancelling is not reported: `gather` with
+`return_exceptions`, `asyncio.wait`, awaiting or `run_until_complete` on each task, or a helper that
+is handed the loop. Cancelling one task and awaiting it is never reported.
+
+## Fix safety
+Safe for shapes 2, 3 and 4: the fix drains exactly the tasks the code itself cancelled, at the point
+where it cancelled them, so the only change is that their cleanup now runs (a task that swallows
+`CancelledError` and keeps running is waited for, as `asyncio.run` would). Unsafe for shape 1 (when
+the callback stops the loop right after cancelling, so no task has had its turn yet): before
+`close()` the fix cancels and drains whatever is still pending, which also happens on paths that
+never ran the cancelling callback (a `KeyboardInterrupt`, another `stop()`, the main coroutine
+returning), where tasks used to be abandoned; that is what `asyncio.run` does, but it is new
+behaviour there. A callback that cancels without stopping the loop is reported without a fix: its
+tasks may be half-way through their cleanup when the loop is closed, and cancelling them again would
+cut it short. Cancels that filter the set in other ways (some tasks are left running) are
+reported without a fix, since draining the whole set could wait forever.
+
+## References
+- [asyncio: Task Cancellation](https://docs.python.org/3/library/asyncio-task.html#task-cancellation)
+- [asyncio.run() source: `_cancel_all_tasks`](https://github.com/python/cpython/blob/main/Lib/asyncio/runners.py)
+- [loop.shutdown_asyncgens()](https://docs.python.org/3/library/asyncio-eventloop.html#asyncio.loop.shutdown_asyncgens)
+""",
+)
+
+
+_SHUTDOWNS = ("shutdown_asyncgens", "shutdown_default_executor")
+_SCHEDULERS = ("add_signal_handler", "call_soon", "call_soon_threadsafe", "call_later", "call_at")
+
+
+def find(file: DrainFile) -> list[Finding]:
+    return _Shapes(file).find()
+
+
+class _Shapes:
+    """The four shapes, judged one cancel-all statement at a time."""
+
+    def __init__(self, file: DrainFile):
+        self.file = file
+        self.claimed: set[int] = set()  # stop() statements a fix already drains before
+
+    def find(self) -> list[Finding]:
+        found: list[Finding] = []
+        callbacks: set[str] = set()  # "stop" and/or "registered": how the cancelling callbacks look
+        for scope in self.file.scopes:
+            for stmt in scope.statements:
+                cancel = self.file.exprs.cancel_all(stmt, scope)
+                if cancel is None:
+                    continue
+                if scope.is_async:
+                    finding = self._stopping_coroutine(scope, cancel)
+                else:
+                    finding = self._after_run(scope, cancel)
+                    if finding is None:
+                        callbacks.add(self._cancelling_callback(scope, cancel))
+                if finding is not None:
+                    found.append(finding)
+        callbacks.discard(None)
+        if callbacks:
+            found.extend(self._closed_after_run(callbacks))
+        return found
+
+    def _cancel_span(self, cancel: CancelAll) -> ast.AST:
+        return cancel.iter if isinstance(cancel.stmt, ast.For) else cancel.stmt
+
+    def _stop_after(self, scope: Scope, stmt: ast.stmt, is_loop) -> ast.Expr | None:
+        """The first ``<loop>.stop()`` statement after ``stmt`` in the same block."""
+        block, index = scope.block_of(stmt)
+        for later in block[index + 1:]:
+            if isinstance(later, ast.Expr) and method_call(later.value, "stop") and not later.value.args:
+                if is_loop(later.value.func.value):
+                    return later
+        return None
+
+    def _drains(self, scope: Scope, after: tuple[int, int], before: tuple[int, int] | None, loop) -> bool:
+        """Whether a call in the range may run the loop again (and so let cancelled tasks finish)."""
+        for call in scope.calls_between(after, before):
+            func = call.func
+            if method_call(call, "run_forever"):
+                return True
+            if method_call(call, "run_until_complete"):
+                arg = call.args[0] if call.args else None
+                if not method_call(arg, *_SHUTDOWNS):
+                    return True
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if name in self.file.runners:
+                return True
+            if loop is None or (self.file.exprs.qual(func) or "").startswith("asyncio."):
+                continue
+            if isinstance(func, ast.Attribute) and same(func.value, loop):
+                continue
+            args = [a.value if isinstance(a, ast.Starred) else a for a in call.args]
+            if any(same(a, loop) for a in [*args, *(k.value for k in call.keywords)]):
+                return True
+        return False
+
+    def _effective_loop(self, scope: Scope, cancel: CancelAll) -> ast.expr | None:
+        """The loop whose tasks a synchronous cancel-all takes."""
+        if cancel.tasks.loop is not None:
+            return cancel.tasks.loop
+        if REMOVED.get(self.file.exprs.qual(cancel.tasks.call.func) or ""):
+            name = self.file.exprs.loop_in_reach(scope, self.file.module, cancel.tasks.call)
+            return ast.parse(name, mode="eval").body if name else None
+        return None
+
+    def _cancelling_callback(self, scope: Scope, cancel: CancelAll) -> str | None:
+        """Shape 1: a plain function, run by the loop, that cancels every task.
+
+        "stop" when it then calls ``<loop>.stop()``: the loop stops before any cancelled task had a
+        turn. "registered" when it does not stop the loop but is handed to ``add_signal_handler``,
+        ``call_soon``, ``call_later``, ``call_at`` or ``signal.signal``: the tasks may be in the middle
+        of their cleanup when the loop is closed, and no fix can tell them from tasks never cancelled.
+        """
+        if not isinstance(scope.node, ast.FunctionDef):
+            return None
+        if any(method_call(c, "run_forever", "run_until_complete") for c in scope.calls):
+            return None
+        stop = self._stop_after(scope, cancel.stmt, lambda e: self.file.exprs.is_loop(e, scope))
+        if self._drains(scope, start(cancel.stmt), start(stop) if stop else None, None):
+            return None
+        if stop is not None:
+            return "stop"
+        return "registered" if self._is_registered(scope.node.name) else None
+
+    def _is_registered(self, name: str) -> bool:
+        for scope in self.file.scopes:
+            for call in scope.calls:
+                if not (method_call(call, *_SCHEDULERS) or self.file.exprs.qual(call.func) == "signal.signal"):
+                    continue
+                for arg in call.args:
+                    if isinstance(arg, ast.Lambda) and isinstance(arg.body, ast.Call):
+                        arg = arg.body.func
+                    if isinstance(arg, ast.Name) and arg.id == name:
+                        return True
+        return False
+
+    def _after_run(self, scope: Scope, cancel: CancelAll) -> Finding | None:
+        """Shapes 2 and 3: a cancel-all on a loop that is not running, then ``close()`` or a useless
+        ``stop()``. Not running: the code ran it before (it has returned), or closes it afterwards
+        with no run in between (``close()`` refuses a running loop)."""
+        loop = self._effective_loop(scope, cancel)
+        if loop is None or not is_dotted(loop):
+            return None
+        runs = [
+            c for c in scope.calls
+            if method_call(c, "run_forever", "run_until_complete") and same(c.func.value, loop)
+        ]
+        for outer in scope.enclosing(cancel.stmt):
+            if isinstance(outer, (ast.For, ast.While)) and any(
+                outer in scope.enclosing(scope.owner[id(c)]) for c in runs
+            ):
+                return None  # the next round runs the loop again
+        if self._drains(scope, start(cancel.stmt), None, loop):
+            return None
+        close = next(
+            (
+                s for s in scope.statements
+                if isinstance(s, ast.Expr) and method_call(s.value, "close") and not s.value.args
+                and same(s.value.func.value, loop) and scope.follows(cancel.stmt, s)
+            ),
+            None,
+        )
+        ran = any(scope.follows(scope.owner[id(c)], cancel.stmt) for c in runs)
+        if not ran and close is None:
+            return None
+        stop = self._stop_after(scope, cancel.stmt, lambda e: same(e, loop))
+        loop_text = self.file.text(loop) if cancel.tasks.loop is not None else ast.unparse(loop)
+        action = f"{loop_text}.stop()" if stop is not None else f"{loop_text}.close()"
+        message = AM201.summary.format(action=action)
+        span = self._cancel_span(cancel)
+        if not cancel.complete or self.file.asyncio is None or not self._claim(stop):
+            return self.file.finding(AM201, cancel.stmt, span, message, None)
+        aio = self.file.asyncio[0]
+        code = []
+        if cancel.via and cancel.tasks.kind != "generator":
+            tasks = cancel.via
+        else:
+            tasks = self.file.names.free("pending", "pending_tasks", scope=scope.node)
+            code.append(f"{tasks} = {aio}.all_tasks({loop_text})")
+        code.append(
+            f"if {tasks}:\n    {loop_text}.run_until_complete({aio}.gather(*{tasks}, return_exceptions=True))"
+        )
+        if close is not None and self._wants_asyncgens(scope):
+            code.append(f"{loop_text}.run_until_complete({loop_text}.shutdown_asyncgens())")
+        if stop is not None:
+            edit = self.file.statement_edit("replace", stop, code)
+        else:
+            edit = self.file.statement_edit("after", cancel.stmt, code)
+        return self.file.finding(AM201, cancel.stmt, span, message, self.file.fix("safe", [edit]))
+
+    def _claim(self, stop: ast.stmt | None) -> bool:
+        """Whether no other fix drains before this ``stop()`` yet (two cancels, one stop: one fix)."""
+        if stop is None:
+            return True
+        if id(stop) in self.claimed:
+            return False
+        self.claimed.add(id(stop))
+        return True
+
+    def _wants_asyncgens(self, scope: Scope) -> bool:
+        """The file has async generators and this scope never shuts them down."""
+        if not _has_async_generators(self.file.src.tree):
+            return False
+        return not any(method_call(c, "shutdown_asyncgens") for c in scope.calls)
+
+    def _closed_after_run(self, callbacks: set[str]) -> list[Finding]:
+        """Shape 1: the loop ran while a callback cancelled every task, then ``close()`` with no drain.
+
+        A callback that stops the loop ends ``run_forever()``: those runs get a fix. A callback that
+        only cancels may fire during any run: such runs are reported without one.
+        """
+        found = []
+        for scope in self.file.scopes:
+            if scope.is_async:
+                continue
+            for stmt in scope.statements:
+                if not (isinstance(stmt, ast.Expr) and method_call(stmt.value, "close") and not stmt.value.args):
+                    continue
+                loop = stmt.value.func.value
+                if not is_dotted(loop):
+                    continue
+                runs = [
+                    c for c in scope.calls
+                    if method_call(c, "run_forever", "run_until_complete") and same(c.func.value, loop)
+                    and not (c.args and method_call(c.args[0], *_SHUTDOWNS))
+                    and scope.follows(scope.owner[id(c)], stmt)
+                ]
+                if not runs:
+                    continue
+                # the callback fires during run_forever(); without one, during the first run (a later
+                # run_until_complete() already drains what it cancelled)
+                forever = [c for c in runs if method_call(c, "run_forever")]
+                if not forever and "registered" not in callbacks:
+                    continue
+                run = max(forever, key=start) if forever else min(runs, key=start)
+                if self._drains(scope, end(run), start(stmt), loop):
+                    continue
+                if any(
+                    end(run) < start(s) < start(stmt) and self.file.exprs.cancel_all(s, scope) is not None
+                    for s in scope.statements
+                ):
+                    continue  # a cancel between them is judged on its own (shapes 2 and 3)
+                fixable = bool(forever) and "stop" in callbacks
+                found.append(self._drain_before_close(scope, stmt, loop, fixable))
+        return found
+
+    def _drain_before_close(self, scope: Scope, close: ast.Expr, loop: ast.expr, fixable: bool) -> Finding:
+        loop_text = self.file.text(loop)
+        message = AM201.summary.format(action=f"{loop_text}.close()")
+        if self.file.asyncio is None or not fixable:
+            return self.file.finding(AM201, close, close, message, None)
+        aio = self.file.asyncio[0]
+        block, index = scope.block_of(close)
+        anchor = close
+        while index > 0 and isinstance(block[index - 1], ast.Expr) and method_call(block[index - 1].value, "run_until_complete"):
+            arg = block[index - 1].value.args[0] if block[index - 1].value.args else None
+            if not method_call(arg, *_SHUTDOWNS):
+                break
+            index -= 1
+            anchor = block[index]
+        pending = self.file.names.free("pending", "pending_tasks", scope=scope.node)
+        task = self.file.names.free("task", "pending_task", scope=scope.node)
+        code = [
+            f"{pending} = {aio}.all_tasks({loop_text})",
+            f"for {task} in {pending}:\n    {task}.cancel()",
+            f"if {pending}:\n    {loop_text}.run_until_complete({aio}.gather(*{pending}, return_exceptions=True))",
+        ]
+        if self._wants_asyncgens(scope):
+            code.append(f"{loop_text}.run_until_complete({loop_text}.shutdown_asyncgens())")
+        fix = self.file.fix("unsafe", [self.file.statement_edit("before", anchor, code)])
+        return self.file.finding(AM201, close, close, message, fix)
+
+    def _stopping_coroutine(self, scope: Scope, cancel: CancelAll) -> Finding | None:
+        """Shape 4: a coroutine cancels every task (itself too) and stops the loop without waiting."""
+        stop = self._stop_after(scope, cancel.stmt, lambda e: self.file.exprs.is_loop(e, scope))
+        if stop is None or scope.awaits_between(start(cancel.stmt), start(stop)):
+            return None
+        block, index = scope.block_of(stop)
+        if any(scope.awaits_between(start(s), end(s)) for s in block[index + 1:]):
+            return None  # awaits after stop(): not a shape we understand
+        message = AM201.summary.format(action=f"{self.file.text(stop.value.func.value)}.stop()")
+        span = self._cancel_span(cancel)
+        tasks = cancel.tasks
+        unclear = not cancel.complete or (cancel.via and tasks.kind == "generator")
+        # another cancel might hit this very task, which must live on to await the gather
+        unclear = unclear or any(method_call(c, "cancel") for c in scope.calls_between(end(cancel.stmt), start(stop)))
+        unclear = unclear or any(
+            other is not cancel.stmt and start(other) < start(stop) and self.file.exprs.cancel_all(other, scope)
+            for other in scope.statements
+        )
+        if unclear or self.file.asyncio is None or not self._claim(stop):
+            return self.file.finding(AM201, cancel.stmt, span, message, None)
+        aio = self.file.asyncio[0]
+        edits = []
+        if cancel.via:
+            name = cancel.via
+            if not tasks.excludes_current:
+                edits.append(self.file.expression_edit(cancel.assign.value, self._without_current(tasks, tasks.kind)))
+        else:
+            name = self.file.names.free("tasks", "cancelled_tasks", "pending_tasks", scope=scope.node)
+            if not tasks.excludes_current:
+                value = self._without_current(tasks, "list")
+            elif tasks.kind == "generator":
+                value = f"list({self.file.text(tasks.expr, fixed=True)})"
+            else:
+                value = self.file.text(tasks.expr, fixed=True)
+            edits.append(self.file.statement_edit("before", cancel.stmt, [f"{name} = {value}"]))
+            edits.append(self.file.expression_edit(cancel.iter, name))
+        edits.append(self.file.statement_edit("before", stop, [f"await {aio}.gather(*{name}, return_exceptions=True)"]))
+        return self.file.finding(AM201, cancel.stmt, span, message, self.file.fix("safe", edits))
+
+    def _without_current(self, tasks, kind: str) -> str:
+        aio = self.file.asyncio[0]
+        source = self.file.text(tasks.inner, fixed=True)
+        var = next(v for v in ("t", "task", "t_", "task_") if not re.search(rf"\b{v}\b", source) and v != aio)
+        body = f"{var} for {var} in {source} if {var} is not {aio}.current_task()"
+        return {"set": f"{{{body}}}", "list": f"[{body}]", "tuple": f"tuple({body})"}.get(kind, f"[{body}]")
+
+
+def _has_async_generators(tree: ast.Module) -> bool:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AsyncFor) or (isinstance(node, ast.comprehension) and node.is_async):
+            return True
+        if isinstance(node, ast.AsyncFunctionDef):
+            stack = list(node.body)
+            while stack:
+                inner = stack.pop()
+                if isinstance(inner, (ast.Yield, ast.YieldFrom)):
+                    return True
+                if not isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                    stack.extend(ast.iter_child_nodes(inner))
+    return False
