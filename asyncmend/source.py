@@ -11,6 +11,7 @@ import codecs
 import hashlib
 import io
 import os
+import stat
 import tempfile
 import tokenize
 from dataclasses import dataclass
@@ -50,7 +51,11 @@ class SourceFile:
     @classmethod
     def read(cls, path: str) -> "SourceFile":
         try:
-            with open(path, "rb") as f:
+            # Non-blocking, so that a pipe named like a source file cannot hang the run.
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+            with os.fdopen(fd, "rb") as f:
+                if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                    raise AsyncmendError("cannot read: not a regular file")
                 raw = f.read()
         except OSError as exc:
             raise AsyncmendError(f"cannot read: {exc.strerror or exc}") from None
@@ -97,17 +102,21 @@ def write_atomic(src: SourceFile, new_text: str) -> None:
     """Replace ``src.path`` with ``new_text``, or raise AsyncmendError and leave the file as it was.
 
     The new content goes to a temporary file in the same folder which then replaces the original in one
-    step, so a reader (or a crash) sees either the old file or the new one. The file's permission bits
-    are kept, and a file that changed on disk since it was read is not overwritten.
+    step, so a reader (or a crash, or Ctrl-C) sees either the old file or the new one and no temporary
+    file stays behind. The file's permission bits are kept, a read-only file is not touched, and a file
+    that changed on disk since it was read is not overwritten.
     """
     data = src.encode(new_text)
-    path = src.path
+    path = os.path.realpath(src.path)  # through a link: the link stays, its target is rewritten
     try:
         st = os.stat(path)
     except OSError as exc:
         raise AsyncmendError(f"cannot write: {exc.strerror or exc}") from None
-    if not os.access(path, os.W_OK):
-        raise AsyncmendError("cannot write: file is read-only")
+    # The mode bits are checked as well as access(): root may write anything, yet a file marked
+    # read-only says "do not change me".
+    if not st.st_mode & 0o222 or not os.access(path, os.W_OK):
+        mode = stat.S_IMODE(st.st_mode)
+        raise AsyncmendError(f"cannot write: file is read-only (mode {mode:04o}); not fixed")
     folder = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(prefix=".asyncmend-", suffix=".tmp", dir=folder)
