@@ -1,7 +1,7 @@
 """The ``asyncmend`` command line: options in, a Settings object to the engine, results out.
 
 Exit codes: 0 nothing found (or everything fixed), 1 findings left, files that could not be processed,
-or changes pending under ``fix --diff --check``; 2 usage or internal error.
+or changes pending under ``fix --diff --check``; 2 usage or internal error; 130 interrupted (Ctrl-C).
 """
 from __future__ import annotations
 
@@ -79,6 +79,20 @@ def _report_errors(run: engine.RunResult) -> None:
         click.echo(f"{r.path}: {r.error}", err=True)
 
 
+def _exit_code(run: engine.RunResult, problems: bool) -> int:
+    if any(r.internal for r in run.errors):
+        return 2
+    return 1 if problems or run.errors else 0
+
+
+def _interrupted() -> None:
+    click.echo(
+        "asyncmend: interrupted; files already fixed keep their fixes, no file was left half-written",
+        err=True,
+    )
+    sys.exit(130)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="asyncmend")
 def main() -> None:
@@ -96,10 +110,12 @@ def check(paths, fmt, config, include_generated, **options) -> None:
         run = engine.check(list(paths) or ["."], settings, stdin)
     except AsyncmendError as exc:
         raise Failure(str(exc)) from None
+    except KeyboardInterrupt:
+        _interrupted()
     click.echo(report.as_json(run) if fmt == "json" else report.as_text(run), nl=False)
     _report_errors(run)
     click.echo(report.check_summary(run), err=True)
-    sys.exit(1 if run.findings or run.errors else 0)
+    sys.exit(_exit_code(run, bool(run.findings)))
 
 
 @main.command()
@@ -124,6 +140,8 @@ def fix(paths, diff, check_only, config, include_generated, unsafe_fixes, unawai
         run = engine.fix(list(paths) or ["."], settings, write=not diff, stdin_text=stdin)
     except AsyncmendError as exc:
         raise Failure(str(exc)) from None
+    except KeyboardInterrupt:
+        _interrupted()
     color = sys.stdout.isatty()
     for r in run.files:
         if r.path == engine.STDIN:
@@ -141,7 +159,7 @@ def fix(paths, diff, check_only, config, include_generated, unsafe_fixes, unawai
     _report_errors(run)
     click.echo(report.fix_summary(run, wrote=not diff), err=True)
     pending = diff and check_only and any(r.changed for r in run.files)
-    sys.exit(1 if pending or run.errors or (not diff and run.findings) else 0)
+    sys.exit(_exit_code(run, pending or (not diff and bool(run.findings))))
 
 
 def _colour(diff: str) -> str:

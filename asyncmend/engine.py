@@ -8,6 +8,8 @@ again in workers, and an output that does not parse is never written.
 from __future__ import annotations
 
 import os
+import signal
+import traceback
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, TypeVar
@@ -24,6 +26,7 @@ from .suppress import is_suppressed, suppressions
 
 GENERATED_MARKER = "@generated"
 STDIN = "-"
+INTERNAL_ERROR = "internal error"
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -42,6 +45,11 @@ class FileResult:
     @property
     def changed(self) -> bool:
         return self.new is not None and self.new != self.old
+
+    @property
+    def internal(self) -> bool:
+        """The error is a bug in asyncmend, not a problem of the input."""
+        return bool(self.error) and self.error.startswith(INTERNAL_ERROR)
 
 
 @dataclass
@@ -71,6 +79,13 @@ class _Analysis:
     source: SourceFile | None = None  # kept only for standard input
 
 
+def _internal(exc: BaseException) -> str:
+    """A one-line report of a bug, naming where it happened, for a file that could not be processed."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno}" if frames else ""
+    return f"{INTERNAL_ERROR}: {type(exc).__name__}: {exc}{where}; please report it"
+
+
 def _is_generated(text: str) -> bool:
     head = text[:4096].splitlines()[:10]
     return any(GENERATED_MARKER in line for line in head)
@@ -87,6 +102,8 @@ def analyze_source(src: SourceFile, module: str, is_package: bool, settings: Set
         return _Analysis(src.path, error=str(exc))
     except RecursionError:
         return _Analysis(src.path, error="cannot analyse: too deeply nested")
+    except Exception as exc:  # a bug must cost one file, not the run
+        return _Analysis(src.path, error=_internal(exc))
     return _Analysis(src.path, summary, findings, suppressions(src.text), digest=src.digest)
 
 
@@ -100,13 +117,27 @@ def _analyze_path(job: tuple[str, Settings]) -> _Analysis:
     return analyze_source(src, module, is_package, settings)
 
 
-def _map(fn: Callable[[T], R], items: list[T], jobs: int) -> list[R]:
-    """``map`` over worker processes when it pays, in order."""
+def _leave_sigint_to_parent() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _map(fn: Callable[[T], R], items: list[T], jobs: int, max_chunk: int = 64) -> list[R]:
+    """``map`` over worker processes when it pays, in order.
+
+    Ctrl-C reaches only the parent (workers ignore SIGINT): it cancels the work not yet started and
+    waits for the items being processed, so a file being written is finished, never cut in half.
+    """
     if jobs <= 1 or len(items) < 2 * jobs:
         return [fn(item) for item in items]
-    chunk = max(1, min(64, len(items) // (jobs * 8)))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    chunk = max(1, min(max_chunk, len(items) // (jobs * 8)))
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_leave_sigint_to_parent)
+    try:
         return list(pool.map(fn, items, chunksize=chunk))
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 def _jobs(settings: Settings) -> int:
@@ -185,7 +216,7 @@ def apply_fixes(src: SourceFile, findings: list[Finding]) -> str:
     try:
         parse_ast(new, src.path)
     except AsyncmendError as exc:
-        raise AsyncmendError(f"internal error: the fixed code does not parse ({exc}); not written")
+        raise AsyncmendError(f"{INTERNAL_ERROR}: the fixed code does not parse ({exc}); not written")
     return new
 
 
@@ -212,6 +243,9 @@ def _fix_one(job: tuple[FileResult, str, Settings, bool, SourceFile | None]) -> 
     except RecursionError:
         result.error = "cannot rewrite: too deeply nested for LibCST"
         result.new = None
+    except Exception as exc:  # a bug in a rewriter must cost one file, not the run
+        result.error = _internal(exc)
+        result.new = None
     return result
 
 
@@ -228,7 +262,8 @@ def fix(paths: list[str], settings: Settings, write: bool, stdin_text: str | Non
             jobs.append((result, a.digest, settings, write, a.source))
         else:
             done.append(result)
-    done.extend(_map(_fix_one, jobs, _jobs(settings)))
+    # One file per task: on Ctrl-C at most one file per worker is still to be finished.
+    done.extend(_map(_fix_one, jobs, _jobs(settings), max_chunk=1))
     return RunResult(sorted(done, key=lambda r: r.path))
 
 
