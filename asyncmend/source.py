@@ -68,7 +68,7 @@ class SourceFile:
 
     @cached_property
     def lines(self) -> list[str]:
-        return self.text.splitlines(keepends=True)
+        return split_lines(self.text)
 
     @cached_property
     def digest(self) -> str:
@@ -86,6 +86,15 @@ class SourceFile:
     def encode(self, text: str) -> bytes:
         data = text.encode(self.encoding)
         return codecs.BOM_UTF8 + data if self.bom else data
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as Python numbers them, ends kept: split at \\n, \\r\\n and \\r only.
+
+    ``str.splitlines`` also splits at form feeds, \\x1c-\\x1e, \\x85 and U+2028/U+2029, which Python
+    source may hold in comments and strings; counting those shifts every later line number.
+    """
+    return io.StringIO(text, newline="").readlines()
 
 
 def parse_ast(text: str, path: str = "<unknown>") -> ast.Module:
