@@ -112,8 +112,8 @@ def write_atomic(src: SourceFile, new_text: str) -> None:
 
     The new content goes to a temporary file in the same folder which then replaces the original in one
     step, so a reader (or a crash, or Ctrl-C) sees either the old file or the new one and no temporary
-    file stays behind. The file's permission bits are kept, a read-only file is not touched, and a file
-    that changed on disk since it was read is not overwritten.
+    file stays behind. The file's permission bits and owner are kept, a read-only file is not touched,
+    and a file that changed on disk since it was read is not overwritten.
     """
     data = src.encode(new_text)
     path = os.path.realpath(src.path)  # through a link: the link stays, its target is rewritten
@@ -137,6 +137,11 @@ def write_atomic(src: SourceFile, new_text: str) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, st.st_mode & 0o7777)
+        if hasattr(os, "chown") and (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
+            try:
+                os.chown(tmp, st.st_uid, st.st_gid)  # root fixing someone's file keeps it theirs
+            except PermissionError:
+                pass
         with open(path, "rb") as f:
             if f.read() != src.raw:
                 raise AsyncmendError("file changed on disk while it was being fixed; not overwritten")

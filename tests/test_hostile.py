@@ -238,6 +238,19 @@ def test_read_only_file_needing_a_fix(tmp_path: Path) -> None:
     assert "+    await save()" in out
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file away")
+def test_fixed_file_keeps_owner_and_mode(tmp_path: Path) -> None:
+    f = tmp_path / "theirs.py"
+    f.write_text(MISTAKE)
+    f.chmod(0o640)
+    os.chown(f, 1234, 5678)
+    code, _, err = run("fix", str(f))
+    assert code == 0, err
+    assert f.read_text() == MENDED
+    st = f.stat()
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (1234, 5678, 0o640)
+
+
 def test_path_that_does_not_exist(tmp_path: Path) -> None:
     good = tmp_path / "good.py"
     good.write_text(MISTAKE)
