@@ -21,7 +21,7 @@ from codemods.summary import ModuleSummary, summarize
 from .config import Settings, enabled_rules
 from .discover import discover, module_name
 from .model import AsyncmendError, Finding
-from .source import SourceFile, parse_ast, write_atomic
+from .source import SourceFile, compile_error, parse_ast, write_atomic
 from .suppress import is_suppressed, suppressions
 
 GENERATED_MARKER = "@generated"
@@ -102,6 +102,9 @@ def analyze_source(src: SourceFile, module: str, is_package: bool, settings: Set
         return _Analysis(src.path, error=str(exc))
     except RecursionError:
         return _Analysis(src.path, error="cannot analyse: too deeply nested")
+    except SyntaxError as exc:  # from symtable: parses, yet the compiler rejects it
+        where = f" (line {exc.lineno})" if exc.lineno else ""
+        return _Analysis(src.path, error=f"cannot compile: {exc.msg}{where}")
     except Exception as exc:  # a bug must cost one file, not the run
         return _Analysis(src.path, error=_internal(exc))
     return _Analysis(src.path, summary, findings, suppressions(src.text), digest=src.digest)
@@ -213,6 +216,11 @@ def apply_fixes(src: SourceFile, findings: list[Finding]) -> str:
     if context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
         module = AddImportsVisitor(context).transform_module(module)
     new = module.code
+    # The output must compile whenever the input did (an ``await`` put into a plain ``def`` parses but
+    # does not compile), and must at least parse otherwise.
+    problem = compile_error(new, src.path)
+    if problem is not None and compile_error(src.text, src.path) is None:
+        raise AsyncmendError(f"{INTERNAL_ERROR}: the fixed code does not compile ({problem}); not written")
     try:
         parse_ast(new, src.path)
     except AsyncmendError as exc:

@@ -14,6 +14,7 @@ import os
 import stat
 import tempfile
 import tokenize
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -105,6 +106,23 @@ def parse_ast(text: str, path: str = "<unknown>") -> ast.Module:
         raise AsyncmendError(f"cannot parse: {exc.msg}{where}") from None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise AsyncmendError(f"cannot parse: {type(exc).__name__}: {exc}") from None
+
+
+def compile_error(text: str, path: str = "<unknown>") -> str | None:
+    """Why CPython's compiler rejects ``text``, or None if it compiles.
+
+    Stricter than ``ast.parse``: ``await`` outside ``async def``, ``nonlocal`` at module level, a bad
+    ``__future__`` import and the like parse, yet do not compile.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning and friends are the file's own business
+            compile(text, path, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        return f"{exc.msg} (line {exc.lineno})" if exc.lineno else exc.msg
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def write_atomic(src: SourceFile, new_text: str) -> None:

@@ -358,3 +358,34 @@ def test_ctrl_c_during_parallel_fix(tmp_path: Path) -> None:
     assert len(new) + len(old) == len(before)  # each file exactly old or exactly new
     assert new and old  # the interrupt really came in the middle
     assert not leftovers(tmp_path)
+
+
+def test_file_that_parses_but_does_not_compile(tmp_path: Path) -> None:
+    """``ast`` accepts a bad ``__future__`` import; the compiler (and symtable) do not."""
+    f = tmp_path / "future.py"
+    f.write_text("from __future__ import braces\n" + MISTAKE)
+    code, _, err = run("fix", str(f))
+    assert code == 1
+    assert f"{f}: cannot compile: not a chance (line 1)" in err
+    assert f.read_text() == "from __future__ import braces\n" + MISTAKE
+
+
+def test_output_that_would_not_compile_is_not_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rewriter bug that puts ``await`` into a plain ``def`` parses, but must never be written."""
+    from codemods import unawaited
+
+    f = tmp_path / "sync.py"
+    f.write_text(MISTAKE)
+    rewrite = unawaited.rewrite
+
+    def await_in_plain_def(module, findings, locate, context):
+        new = rewrite(module, findings, locate, context)
+        import libcst as cst
+
+        return cst.parse_module(new.code.replace("async def main", "def main"))
+
+    monkeypatch.setattr(unawaited, "rewrite", await_in_plain_def)
+    code, _, err = run("fix", str(f))
+    assert code == 2
+    assert "internal error: the fixed code does not compile ('await' outside async function" in err
+    assert f.read_text() == MISTAKE
