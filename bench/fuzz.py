@@ -61,6 +61,7 @@ def run_worker(count: int, seed: int) -> dict:
         if found:
             stats["with problems"] += 1
             failures.append({"kind": kind, "problems": found, "program": text})
+            print("FAILURE " + json.dumps(failures[-1]), file=sys.stderr, flush=True)
 
     @fixed_seed(seed)
     @settings(

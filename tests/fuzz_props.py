@@ -5,7 +5,7 @@ boundaries it finds with ``ast``, keeping the program's own newline style. ``pro
 on a program and returns what went wrong, as text, instead of raising, so a long run can count:
 
 - the fixer raised, or reported an internal error;
-- its output does not parse;
+- its output does not parse, or does not compile although the input did;
 - a second run changes the output again;
 - a line outside the edited statements changed (lines may only be inserted next to an edited
   statement, or as top-level imports and helper definitions);
@@ -21,7 +21,7 @@ import warnings
 
 from asyncmend import engine
 from asyncmend.config import Settings
-from asyncmend.source import split_lines
+from asyncmend.source import compile_error, split_lines
 
 SETTINGS = Settings(unsafe_fixes=True, jobs=1)
 PREFIX = "_am_"  # planted names; generated programs cannot clash with them in a way that matters
@@ -190,6 +190,8 @@ def problems(text: str, expected: list[str] = ()) -> tuple[list[str], engine.Fil
             ast.parse(new)
     except (SyntaxError, ValueError) as exc:
         return [*found, f"output does not parse: {exc}"], result
+    if compile_error(result.old) is None and compile_error(new) is not None:
+        return [*found, f"output does not compile: {compile_error(new)}"], result
     try:
         again = engine.fix_source(new, SETTINGS)
     except Exception as exc:
