@@ -206,6 +206,11 @@ def apply_fixes(src: SourceFile, findings: list[Finding]) -> str:
         module = cst.parse_module(src.text)
     except cst.ParserSyntaxError as exc:
         raise AsyncmendError(f"cannot rewrite: LibCST cannot parse this file: {exc.message}") from None
+    if module.code != src.text:
+        # LibCST 1.9 drops indented comment lines at the end of a module after a top-level simple
+        # statement ("x\n    # a\n    # b\n" comes back as "x\n    # b\n"): never rewrite what
+        # does not round-trip.
+        raise AsyncmendError("cannot rewrite: LibCST does not reproduce this file exactly; not fixed")
     locate = Locator(module)
     context = CodemodContext(filename=src.path)
     for family in FAMILIES:

@@ -389,3 +389,14 @@ def test_output_that_would_not_compile_is_not_written(tmp_path: Path, monkeypatc
     assert code == 2
     assert "internal error: the fixed code does not compile ('await' outside async function" in err
     assert f.read_text() == MISTAKE
+
+
+def test_file_libcst_does_not_round_trip(tmp_path: Path) -> None:
+    """LibCST 1.9 loses the first of these trailing comments; such a file is reported, not rewritten."""
+    f = tmp_path / "tail.py"
+    text = MISTAKE + "print()\n    # first trailing comment\n    # second\n"
+    f.write_text(text)
+    code, _, err = run("fix", str(f))
+    assert code == 1
+    assert f"{f}: cannot rewrite: LibCST does not reproduce this file exactly; not fixed" in err
+    assert f.read_text() == text
