@@ -38,6 +38,7 @@ sys.path.insert(0, str(REPO))
 
 from asyncmend import engine  # noqa: E402
 from asyncmend.config import Settings  # noqa: E402
+from codemods import ALL_RULES  # noqa: E402
 
 PACKAGES = ("aiohttp", "homeassistant")
 CORPORA = ("stdlib", *PACKAGES)
@@ -175,7 +176,7 @@ def measure(name: str, root: Path, label: str, cache: Path, jobs: int) -> dict:
 
 
 def table(rows: list[dict]) -> str:
-    rules = sorted({code for row in rows for code in row["findings"]})
+    rules = sorted({rule.code for rule in ALL_RULES} | {code for row in rows for code in row["findings"]})
     head = ["corpus", ".py files", "MB", "crashes", "not processed (why)", *[f"{r} findings" for r in rules],
             "files fixed (fixes)", "unparseable outputs", "changed without a fix", "idempotent",
             "check s", "diff s"]
@@ -201,13 +202,13 @@ def main() -> None:
     parser.add_argument("--out", help="Write the table and details (JSON beside it) here.")
     args = parser.parse_args()
     cache = cache_dir(args.cache)
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True,
+                            text=True).stdout.strip()
     rows = []
     for name in args.only.split(","):
         root, label = prepare(cache, name)
         print(f"{label}: {root}", file=sys.stderr, flush=True)
         rows.append(measure(name, root, label, cache, args.jobs))
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
-                            text=True).stdout.strip()
     from importlib import metadata
 
     header = (
