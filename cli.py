@@ -1,7 +1,7 @@
 """The ``asyncmend`` command line: options in, a Settings object to the engine, results out.
 
 Exit codes: 0 nothing found (or everything fixed), 1 findings left, files that could not be processed,
-or changes pending under ``fix --diff --check``; 2 usage or internal error.
+or changes pending under ``fix --diff --check``; 2 usage or internal error; 130 interrupted (Ctrl-C).
 """
 from __future__ import annotations
 
@@ -89,9 +89,17 @@ def _report_errors(run: engine.RunResult) -> None:
 
 
 def _exit_code(run: engine.RunResult, problems: bool) -> int:
-    if any(r.error.startswith(engine.INTERNAL_ERROR) for r in run.errors):
+    if any(r.internal for r in run.errors):
         return 2
     return 1 if problems or run.errors else 0
+
+
+def _interrupted() -> None:
+    click.echo(
+        "asyncmend: interrupted; files already fixed keep their fixes, no file was left half-written",
+        err=True,
+    )
+    sys.exit(130)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -135,6 +143,8 @@ def check(paths, fmt, statistics, config, include_generated, **options) -> None:
         run = engine.check(list(paths) or ["."], settings, stdin, progress=_progress(fmt))
     except AsyncmendError as exc:
         raise Failure(str(exc)) from None
+    except KeyboardInterrupt:
+        _interrupted()
     if statistics:
         click.echo(report.statistics_json(run) if fmt == "json" else report.statistics_text(run), nl=False)
     elif fmt == "sarif":
@@ -206,6 +216,8 @@ def fix(paths, diff, check_only, config, include_generated, unsafe_fixes, unawai
         )
     except AsyncmendError as exc:
         raise Failure(str(exc)) from None
+    except KeyboardInterrupt:
+        _interrupted()
     color = sys.stdout.isatty()
     for r in run.files:
         if r.path == engine.STDIN:

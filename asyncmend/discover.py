@@ -4,6 +4,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import os
+import stat
 from pathlib import Path
 
 
@@ -35,53 +36,90 @@ def discover(paths: list[str], exclude: tuple[str, ...] = ()) -> tuple[list[str]
     """Return (files, errors): ``*.py`` files under ``paths`` sorted, and (path, message) problems.
 
     Directories are walked without following links that lead out of the folder being walked (or in a
-    loop); a file named explicitly is always taken, whatever its name or the exclude patterns.
+    loop); a file named explicitly is always taken, whatever its name or the exclude patterns. A file
+    reached by several paths (links) is taken once, so it is never rewritten twice. Broken links, link
+    loops and ``.py`` names that are not regular files (a pipe would block the reader) are errors.
     """
-    files: set[str] = set()
+    files: dict[str, str] = {}  # real path -> the path it was found by
     errors: list[tuple[str, str]] = []
+
+    def take(path: str) -> None:
+        real = os.path.realpath(path)
+        seen = files.get(real)
+        # One file reached by several paths is processed once, preferably by a path that is no link.
+        if seen is None or (os.path.islink(seen) and not os.path.islink(path)):
+            files[real] = os.path.normpath(path)
+
     for given in paths:
         p = Path(given)
-        if not p.exists() and not p.is_symlink():
-            errors.append((given, "no such file or directory"))
+        kind = _kind(p)
+        if kind == "file":
+            take(given)
+        elif kind != "dir":
+            errors.append((given, kind))
+        else:
+            _walk(p, exclude, take, errors)
+    return sorted(set(files.values())), sorted(errors)
+
+
+def _kind(p: Path) -> str:
+    """"file", "dir", or why ``p`` cannot be processed."""
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        return "a broken symbolic link" if p.is_symlink() else "no such file or directory"
+    except OSError as exc:  # ELOOP, EACCES, ENAMETOOLONG, ...
+        return f"cannot open: {exc.strerror or exc}"
+    if stat.S_ISDIR(st.st_mode):
+        return "dir"
+    if stat.S_ISREG(st.st_mode):
+        return "file"
+    return "not a regular file (a pipe, socket or device); skipped"
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Whether ``path`` resolves to ``root`` or below it; a link loop resolves nowhere."""
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return False
+    return target == root or root in target.parents
+
+
+def _walk(top: Path, exclude: tuple[str, ...], take, errors: list[tuple[str, str]]) -> None:
+    root = top.resolve()
+    for folder, dirnames, filenames in os.walk(top, followlinks=True):
+        here = Path(folder)
+        real = here.resolve()
+        if real != root and root not in real.parents:
+            dirnames[:] = []
             continue
-        if p.is_file():
-            files.add(os.path.normpath(given))
-            continue
-        if not p.is_dir():
-            errors.append((given, "not a file or directory (a broken link?)"))
-            continue
-        root = p.resolve()
-        for folder, dirnames, filenames in os.walk(p, followlinks=True):
-            here = Path(folder)
-            real = here.resolve()
-            if real != root and root not in real.parents:
-                dirnames[:] = []
+        keep = []
+        for d in sorted(dirnames):
+            sub = here / d
+            if d in SKIP_DIRS or d.endswith(".egg-info") or _excluded(sub, exclude) or _is_venv(sub):
                 continue
-            keep = []
-            for d in sorted(dirnames):
-                sub = here / d
-                if d in SKIP_DIRS or d.endswith(".egg-info") or _excluded(sub, exclude) or _is_venv(sub):
-                    continue
-                if sub.is_symlink():
-                    target = sub.resolve()
-                    if target == root or target in real.parents or real == target or (
-                        root not in target.parents
-                    ):
-                        continue  # a loop, or a link out of the tree
-                keep.append(d)
-            dirnames[:] = keep
-            for name in filenames:
-                if not name.endswith(".py"):
-                    continue
-                f = here / name
-                if _excluded(f, exclude):
-                    continue
-                if f.is_symlink():
-                    target = f.resolve()
-                    if root not in target.parents:
-                        continue
-                files.add(os.path.normpath(str(f)))
-    return sorted(files), errors
+            if sub.is_symlink():
+                if not _inside(sub, root):
+                    continue  # a link out of the tree, or a broken one
+                target = sub.resolve()
+                if target == real or target in real.parents:
+                    continue  # a loop back to a folder being walked
+            keep.append(d)
+        dirnames[:] = keep
+        for name in filenames:
+            if not name.endswith(".py"):
+                continue
+            f = here / name
+            if _excluded(f, exclude):
+                continue
+            kind = _kind(f)
+            if kind == "file" and f.is_symlink() and not _inside(f, root):
+                continue  # a link out of the tree is not followed
+            if kind == "file":
+                take(str(f))
+            else:
+                errors.append((os.path.normpath(str(f)), kind))
 
 
 def project_root(path: str) -> Path:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import gc
 import json
 import os
+import signal
+import traceback
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterable, TypeVar
 
 from codemods import ALL_RULES, FAMILIES, unawaited
@@ -25,7 +27,7 @@ from .cache import AnalysisCache
 from .config import Settings, enabled_rules
 from .discover import discover, module_name, project_root
 from .model import AsyncmendError, Finding
-from .source import SourceFile, content_digest, parse_ast, write_atomic
+from .source import SourceFile, compile_error, content_digest, parse_ast, write_atomic
 from .suppress import is_suppressed, suppressions
 
 GENERATED_MARKER = "@generated"
@@ -56,6 +58,11 @@ class FileResult:
     def changed(self) -> bool:
         return self.new is not None and self.new != self.old
 
+    @property
+    def internal(self) -> bool:
+        """The error is a bug in asyncmend, not a problem of the input."""
+        return bool(self.error) and self.error.startswith(INTERNAL_ERROR)
+
 
 @dataclass
 class RunResult:
@@ -82,6 +89,13 @@ class _Analysis:
     skipped: bool = False
     digest: str = ""
     source: SourceFile | None = None  # kept only for standard input
+
+
+def _internal(exc: BaseException) -> str:
+    """A one-line report of a bug, naming where it happened, for a file that could not be processed."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno}" if frames else ""
+    return f"{INTERNAL_ERROR}: {type(exc).__name__}: {exc}{where}; please report it"
 
 
 def _is_generated(text: str) -> bool:
@@ -119,6 +133,11 @@ def _analyze_source(
         return _Analysis(src.path, error=str(exc))
     except RecursionError:
         return _Analysis(src.path, error="cannot analyse: too deeply nested")
+    except SyntaxError as exc:  # from symtable: parses, yet the compiler rejects it
+        where = f" (line {exc.lineno})" if exc.lineno else ""
+        return _Analysis(src.path, error=f"cannot compile: {exc.msg}{where}")
+    except Exception as exc:  # a bug must cost one file, not the run
+        return _Analysis(src.path, error=_internal(exc))
     return _Analysis(src.path, summary, findings, suppressions(src.text), digest=src.digest)
 
 
@@ -229,15 +248,29 @@ def _project_files(files: list[str], settings: Settings) -> list[str]:
     return extra
 
 
+def _leave_sigint_to_parent() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _map(fn: Callable[[T], R], items: list[T], jobs: int, progress: Progress | None = None,
-         label: str = "") -> list[R]:
-    """``map`` over worker processes when it pays, in order; ``progress`` hears of each item done."""
+         label: str = "", max_chunk: int = 64) -> list[R]:
+    """``map`` over worker processes when it pays, in order; ``progress`` hears of each item done.
+
+    Ctrl-C reaches only the parent (workers ignore SIGINT): it cancels the work not yet started and
+    waits for the items being processed, so a file being written is finished, never cut in half.
+    """
     with progress(label, len(items)) if progress else nullcontext() as bar:
         if jobs <= 1 or len(items) < 2 * jobs:
             return [_tick(bar, fn(item)) for item in items]
-        chunk = max(1, min(64, len(items) // (jobs * 8)))
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        chunk = max(1, min(max_chunk, len(items) // (jobs * 8)))
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_leave_sigint_to_parent)
+        try:
             return [_tick(bar, r) for r in pool.map(fn, items, chunksize=chunk)]
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        finally:
+            pool.shutdown(wait=True)
 
 
 def _tick(bar, result: R) -> R:
@@ -319,35 +352,83 @@ def apply_fixes(src: SourceFile, findings: list[Finding]) -> str:
 
 def apply_fixes_each(src: SourceFile, groups: list[list[Finding]]) -> list[str]:
     """``apply_fixes`` for each group of findings on its own, parsing ``src`` with LibCST once."""
-    import libcst as cst
-    from libcst.codemod import CodemodContext
-    from libcst.codemod.visitors import AddImportsVisitor
-
-    from .locate import Locator
-
-    try:
-        original = cst.parse_module(src.text)
-    except cst.ParserSyntaxError as exc:
-        raise AsyncmendError(f"cannot rewrite: LibCST cannot parse this file: {exc.message}") from None
-    locate = Locator(original)
+    original = _parse_cst(src.text)
+    compiled = compile_error(src.text, src.path) is None
     texts = []
     for findings in groups:
-        module = original
-        context = CodemodContext(filename=src.path)
-        for family in FAMILIES:
-            codes = {rule.code for rule in family.RULES}
-            mine = [f for f in findings if f.rule in codes]
-            if mine:
-                module = family.rewrite(module, mine, locate, context)
-        if context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
-            module = AddImportsVisitor(context).transform_module(module)
-        new = module.code
+        new = _rewrite(src, original, findings)
+        # The output must compile whenever the input did (an ``await`` put into a plain ``def``
+        # parses but does not compile), and must at least parse otherwise.
+        problem = compile_error(new, src.path) if compiled else None
+        if problem is not None:
+            raise AsyncmendError(f"{INTERNAL_ERROR}: the fixed code does not compile ({problem}); not written")
         try:
             parse_ast(new, src.path)
         except AsyncmendError as exc:
             raise AsyncmendError(f"{INTERNAL_ERROR}: the fixed code does not parse ({exc}); not written") from None
         texts.append(new)
     return texts
+
+
+def _parse_cst(text: str):
+    import libcst as cst
+
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        raise AsyncmendError(f"cannot rewrite: LibCST cannot parse this file: {exc.message}") from None
+    if module.code != text:
+        # LibCST 1.9 drops indented comment lines at the end of a module after a top-level simple
+        # statement ("x\n    # a\n    # b\n" comes back as "x\n    # b\n"): never rewrite what
+        # does not round-trip.
+        raise AsyncmendError("cannot rewrite: LibCST does not reproduce this file exactly; not fixed")
+    return module
+
+
+def _rewrite(src: SourceFile, original, findings: list[Finding]) -> str:
+    """Each family in turn rewrites the text the previous one left.
+
+    A LibCST transform rebuilds every node, so a family's targets are located in a module parsed from
+    the text it is given. Positions from the analysis hold for the original text only: a family that
+    comes after a change finds its mistakes again in the new text (per-file families can), keeping
+    those of the rules, fix safeties and lines (``noqa``) that were chosen in the first place.
+    """
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor
+
+    from .locate import Locator
+
+    context = CodemodContext(filename=src.path)
+    module, text = original, src.text
+    for family in FAMILIES:
+        codes = {rule.code for rule in family.RULES}
+        mine = [f for f in findings if f.rule in codes]
+        if not mine:
+            continue
+        if text != src.text:
+            if not hasattr(family, "check"):
+                continue  # not found again here; the next run fixes it
+            mine = _found_again(family, SourceFile(src.path, src.raw, text, src.encoding, src.bom), mine)
+            if not mine:
+                continue
+            module = _parse_cst(text)
+        module = family.rewrite(module, mine, Locator(module), context)
+        text = module.code
+    if context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
+        module = AddImportsVisitor(context).transform_module(module)
+        text = module.code
+    return text
+
+
+def _found_again(family, src: SourceFile, chosen: list[Finding]) -> list[Finding]:
+    rules = {f.rule for f in chosen}
+    safeties = {f.fix.safety for f in chosen if f.fix is not None}
+    noqa = suppressions(src.text)
+    return [
+        f for f in family.check(src)
+        if f.rule in rules and f.fix is not None and f.fix.safety in safeties
+        and not is_suppressed(f.line, f.rule, noqa)
+    ]
 
 
 def _fix_one(job: tuple[FileResult, str, Settings, bool, SourceFile | None]) -> FileResult:
@@ -373,6 +454,9 @@ def _fix_one(job: tuple[FileResult, str, Settings, bool, SourceFile | None]) -> 
     except RecursionError:
         result.error = "cannot rewrite: too deeply nested for LibCST"
         result.new = None
+    except Exception as exc:  # a bug in a rewriter must cost one file, not the run
+        result.error = _internal(exc)
+        result.new = None
     return result
 
 
@@ -388,7 +472,8 @@ def fix(paths: list[str], settings: Settings, write: bool, stdin_text: str | Non
             jobs.append((result, a.digest, settings, write, a.source))
         else:
             done.append(result)
-    done.extend(_map(_fix_one, jobs, _jobs(settings), progress, "Fixing"))
+    # One file per task: on Ctrl-C at most one file per worker is still to be finished.
+    done.extend(_map(_fix_one, jobs, _jobs(settings), progress, "Fixing", max_chunk=1))
     return RunResult(sorted(done, key=lambda r: r.path))
 
 

@@ -12,11 +12,11 @@ N = TypeVar("N", bound=cst.CSTNode)
 
 
 class Locator:
-    """Maps (line, column) starts to the nodes of the *original* module.
+    """Maps (line, column) starts to the nodes of one module.
 
-    Rewriters look their targets up here before transforming; since LibCST keeps untouched nodes as
-    the same objects, a target found here is still recognisable after another family has rewritten
-    other parts of the module.
+    Rewriters look their targets up here before transforming, then recognise them by identity while
+    they transform that same module. (A LibCST transform rebuilds every node, so each family gets a
+    Locator of the module it rewrites: see ``engine._rewrite``.)
     """
 
     def __init__(self, module: cst.Module):

@@ -6,6 +6,7 @@ import json
 
 from .engine import RunResult
 from .model import Finding
+from .source import split_lines
 
 
 def finding_line(f: Finding) -> str:
@@ -23,7 +24,7 @@ def as_json(run: RunResult) -> str:
 
 def unified_diff(path: str, old: str, new: str) -> str:
     lines = difflib.unified_diff(
-        old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{path}", f"b/{path}"
+        split_lines(old), split_lines(new), f"a/{path}", f"b/{path}"
     )
     out = []
     for line in lines:

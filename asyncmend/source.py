@@ -11,8 +11,10 @@ import codecs
 import hashlib
 import io
 import os
+import stat
 import tempfile
 import tokenize
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -50,7 +52,11 @@ class SourceFile:
     @classmethod
     def read(cls, path: str) -> "SourceFile":
         try:
-            with open(path, "rb") as f:
+            # Non-blocking, so that a pipe named like a source file cannot hang the run.
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+            with os.fdopen(fd, "rb") as f:
+                if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                    raise AsyncmendError("cannot read: not a regular file")
                 raw = f.read()
         except OSError as exc:
             raise AsyncmendError(f"cannot read: {exc.strerror or exc}") from None
@@ -63,7 +69,7 @@ class SourceFile:
 
     @cached_property
     def lines(self) -> list[str]:
-        return self.text.splitlines(keepends=True)
+        return split_lines(self.text)
 
     @cached_property
     def digest(self) -> str:
@@ -87,6 +93,15 @@ def content_digest(raw: bytes) -> str:
     return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
+def split_lines(text: str) -> list[str]:
+    """Lines as Python numbers them, ends kept: split at \\n, \\r\\n and \\r only.
+
+    ``str.splitlines`` also splits at form feeds, \\x1c-\\x1e, \\x85 and U+2028/U+2029, which Python
+    source may hold in comments and strings; counting those shifts every later line number.
+    """
+    return io.StringIO(text, newline="").readlines()
+
+
 def parse_ast(text: str, path: str = "<unknown>") -> ast.Module:
     try:
         return ast.parse(text, filename=path)
@@ -97,21 +112,42 @@ def parse_ast(text: str, path: str = "<unknown>") -> ast.Module:
         raise AsyncmendError(f"cannot parse: {type(exc).__name__}: {exc}") from None
 
 
+def compile_error(text: str, path: str = "<unknown>") -> str | None:
+    """Why CPython's compiler rejects ``text``, or None if it compiles.
+
+    Stricter than ``ast.parse``: ``await`` outside ``async def``, ``nonlocal`` at module level, a bad
+    ``__future__`` import and the like parse, yet do not compile.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning and friends are the file's own business
+            compile(text, path, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        return f"{exc.msg} (line {exc.lineno})" if exc.lineno else exc.msg
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
 def write_atomic(src: SourceFile, new_text: str) -> None:
     """Replace ``src.path`` with ``new_text``, or raise AsyncmendError and leave the file as it was.
 
     The new content goes to a temporary file in the same folder which then replaces the original in one
-    step, so a reader (or a crash) sees either the old file or the new one. The file's permission bits
-    are kept, and a file that changed on disk since it was read is not overwritten.
+    step, so a reader (or a crash, or Ctrl-C) sees either the old file or the new one and no temporary
+    file stays behind. The file's permission bits and owner are kept, a read-only file is not touched,
+    and a file that changed on disk since it was read is not overwritten.
     """
     data = src.encode(new_text)
-    path = src.path
+    path = os.path.realpath(src.path)  # through a link: the link stays, its target is rewritten
     try:
         st = os.stat(path)
     except OSError as exc:
         raise AsyncmendError(f"cannot write: {exc.strerror or exc}") from None
-    if not os.access(path, os.W_OK):
-        raise AsyncmendError("cannot write: file is read-only")
+    # The mode bits are checked as well as access(): root may write anything, yet a file marked
+    # read-only says "do not change me".
+    if not st.st_mode & 0o222 or not os.access(path, os.W_OK):
+        mode = stat.S_IMODE(st.st_mode)
+        raise AsyncmendError(f"cannot write: file is read-only (mode {mode:04o}); not fixed")
     folder = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(prefix=".asyncmend-", suffix=".tmp", dir=folder)
@@ -123,6 +159,11 @@ def write_atomic(src: SourceFile, new_text: str) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, st.st_mode & 0o7777)
+        if hasattr(os, "chown") and (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
+            try:
+                os.chown(tmp, st.st_uid, st.st_gid)  # root fixing someone's file keeps it theirs
+            except PermissionError:
+                pass
         with open(path, "rb") as f:
             if f.read() != src.raw:
                 raise AsyncmendError("file changed on disk while it was being fixed; not overwritten")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from .source import split_lines
+
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*))?", re.I)
 _IGNORE = re.compile(r"#\s*asyncmend:\s*ignore(?:\[(?P<codes>[^\]]*)\])?")
 
@@ -14,7 +16,7 @@ def suppressions(text: str) -> dict[int, frozenset[str]]:
     if "noqa" not in text.lower() and "asyncmend:" not in text:
         return {}
     out: dict[int, frozenset[str]] = {}
-    for lineno, line in enumerate(text.splitlines(), 1):
+    for lineno, line in enumerate(split_lines(text), 1):
         if "#" not in line:
             continue
         codes: set[str] = set()

@@ -16,8 +16,6 @@ import ast
 import symtable
 from dataclasses import dataclass, field
 
-from asyncmend.model import AsyncmendError
-
 from . import syncfix
 
 # Decorators known to leave an ``async def`` a coroutine function (resolved qualified names).
@@ -623,10 +621,7 @@ class _Summarizer:
     def summary(self, with_calls: bool = True) -> ModuleSummary:
         calls: list[CallSite] = []
         if with_calls and self.c.calls:
-            try:
-                self.tables()
-            except SyntaxError as exc:  # ``ast`` accepts some code the compiler rejects
-                raise AsyncmendError(f"cannot parse: {exc.msg} (line {exc.lineno})") from None
+            self.tables()  # SyntaxError for code that ``ast`` accepts but the compiler rejects
             entries = _script_entries(self.src.tree)
             for scope, stmt in self.c.calls:
                 awaited = isinstance(stmt.value, ast.Await)

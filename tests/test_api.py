@@ -158,7 +158,7 @@ def test_a_libcst_failure_becomes_asyncmend_error(monkeypatch: pytest.MonkeyPatc
         raise libcst.CSTValidationError("boom")
 
     monkeypatch.setattr(engine, "apply_fixes", broken)
-    with pytest.raises(AsyncmendError, match="internal error while rewriting: CSTValidationError"):
+    with pytest.raises(AsyncmendError, match="internal error: CSTValidationError: boom"):
         asyncmend.fix_source(SOURCE, config=False)
 
 

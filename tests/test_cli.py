@@ -202,7 +202,7 @@ def test_a_fix_that_does_not_parse_is_never_written(tree: Path, monkeypatch) -> 
     monkeypatch.setattr(codemods.unawaited, "rewrite", lambda *args: Broken())
     result = run(["fix", "pkg"], tree)
     assert result.exit_code == 2
-    assert "pkg/bad.py: internal error: the fixed code does not parse" in result.stderr
+    assert "pkg/bad.py: internal error: the fixed code does not compile" in result.stderr
     assert (tree / "pkg" / "bad.py").read_bytes() == BUGGY
 
 
@@ -211,5 +211,5 @@ def test_code_that_ast_accepts_but_the_compiler_rejects(tmp_path: Path) -> None:
     (tmp_path / "ok.py").write_bytes(BUGGY)
     result = run(["check", "."], tmp_path)
     assert result.exit_code == 1
-    assert "f.py: cannot parse: future feature * is not defined" in result.stderr
+    assert "f.py: cannot compile: future feature * is not defined" in result.stderr
     assert "ok.py:9:5: AM101" in result.stdout

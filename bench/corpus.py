@@ -1,0 +1,237 @@
+"""Run asyncmend over real code and check that it never breaks a file.
+
+    python bench/corpus.py [--cache DIR] [--only stdlib,aiohttp,homeassistant] [-j N] [--out FILE]
+
+Corpora are prepared once in a cache folder outside the repository (default
+``~/.cache/asyncmend-corpora``, or ``$ASYNCMEND_CORPORA``): a copy of the running interpreter's standard
+library, and the source distributions of aiohttp and homeassistant from PyPI (``pip download --no-deps
+--no-binary :all:``, unpacked). For each corpus the script
+
+1. runs ``asyncmend check --format json`` and ``asyncmend fix --diff --unsafe-fixes`` as a user would
+   (every rule), and counts crashes: a traceback, an internal error, or exit code 2;
+2. fixes a fresh copy in place through the engine (unsafe fixes on), then checks every ``.py`` file
+   of the copy: each changed file must parse, each file with nothing fixed must be byte-identical;
+3. runs the fixer a second time over the fixed copy: nothing may change (idempotence).
+
+It prints a Markdown table (also written to ``--out``) and the list of findings to review by hand.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import collections
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tarfile
+import time
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from asyncmend import engine  # noqa: E402
+from asyncmend.config import Settings  # noqa: E402
+from codemods import ALL_RULES  # noqa: E402
+
+PACKAGES = ("aiohttp", "homeassistant")
+CORPORA = ("stdlib", *PACKAGES)
+SKIP = ("site-packages", "__pycache__")
+
+
+def cache_dir(given: str | None) -> Path:
+    path = Path(given or os.environ.get("ASYNCMEND_CORPORA") or Path.home() / ".cache" / "asyncmend-corpora")
+    if REPO in path.resolve().parents:
+        sys.exit(f"the corpus cache must be outside the repository: {path}")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def prepare_stdlib(cache: Path) -> tuple[Path, str]:
+    version = platform.python_version()
+    dest = cache / f"stdlib-{version}"
+    if not dest.exists():
+        src = Path(sysconfig.get_paths()["stdlib"])
+        shutil.copytree(src, dest, ignore=shutil.ignore_patterns(*SKIP), symlinks=True)
+    return dest, f"CPython {version}"
+
+
+def prepare_package(cache: Path, name: str) -> tuple[Path, str]:
+    downloads = cache / "downloads"
+    downloads.mkdir(exist_ok=True)
+    archives = sorted(downloads.glob(f"{name}-*"))
+    if not archives:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:", name,
+             "-d", str(downloads)],
+            check=True,
+        )
+        archives = sorted(downloads.glob(f"{name}-*"))
+    archive = archives[-1]
+    stem = archive.name.removesuffix(".tar.gz").removesuffix(".zip").removesuffix(".whl")
+    version = stem[len(name) + 1:].split("-")[0]
+    dest = cache / stem
+    if not dest.exists():
+        tmp = cache / (stem + ".partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        if archive.name.endswith(".tar.gz"):
+            with tarfile.open(archive) as tar:
+                tar.extractall(tmp, filter="data")
+        else:
+            with zipfile.ZipFile(archive) as z:
+                z.extractall(tmp)
+        tmp.rename(dest)
+    return dest, f"{name} {version}"
+
+
+def prepare(cache: Path, name: str) -> tuple[Path, str]:
+    return prepare_stdlib(cache) if name == "stdlib" else prepare_package(cache, name)
+
+
+def python_files(root: Path) -> dict[str, bytes]:
+    out = {}
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in SKIP]
+        for name in files:
+            path = Path(folder, name)
+            if name.endswith(".py") and path.is_file() and not path.is_symlink():
+                out[str(path.relative_to(root))] = path.read_bytes()
+    return out
+
+
+def run_cli(args: list[str], cwd: Path) -> tuple[int, str, str, float]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    start = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(REPO)!r}); import cli; cli.main()",
+         *args],
+        cwd=cwd, capture_output=True, text=True, env=env,
+    )
+    return proc.returncode, proc.stdout, proc.stderr, time.monotonic() - start
+
+
+def error_kind(message: str) -> str:
+    if message.startswith(engine.INTERNAL_ERROR):
+        return "crash"
+    return message.split(":")[0]  # "cannot parse", "cannot decode", "source contains a NUL byte", ...
+
+
+def measure(name: str, root: Path, label: str, cache: Path, jobs: int) -> dict:
+    row: dict = {"corpus": name, "version": label}
+    original = python_files(root)
+    row["py_files"] = len(original)
+    row["mb"] = round(sum(map(len, original.values())) / 1e6, 1)
+
+    # 1. As a user runs it.
+    code, out, err, secs = run_cli(["check", "--format", "json", "-j", str(jobs), "."], root)
+    findings = json.loads(out) if out.strip() else []
+    row["check_exit"], row["check_s"] = code, round(secs, 1)
+    row["findings"] = dict(collections.Counter(f["rule"] for f in findings))
+    crashes = int("Traceback" in err) + int(code == 2)
+    code, diff, err2, secs = run_cli(["fix", "--diff", "--unsafe-fixes", "-j", str(jobs), "."], root)
+    row["diff_exit"], row["diff_s"] = code, round(secs, 1)
+    row["diff_files"] = diff.count("\n+++ b/") + diff.startswith("+++ b/")
+    crashes += int("Traceback" in err2) + int(code == 2)
+
+    # 2. Fix a copy in place and look at every file.
+    work = cache / "work" / name
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(root, work, symlinks=True, ignore=shutil.ignore_patterns(*SKIP))
+    settings = Settings(unsafe_fixes=True, jobs=jobs)
+    start = time.monotonic()
+    first = engine.fix([str(work)], settings, write=True)
+    row["fix_s"] = round(time.monotonic() - start, 1)
+    errors = collections.Counter(error_kind(r.error) for r in first.errors)
+    row["errors"] = dict(errors)
+    row["crashes"] = crashes + errors.get("crash", 0)
+    row["not_processed"] = sum(n for kind, n in errors.items() if kind != "crash")
+    fixed = {os.path.relpath(r.path, work) for r in first.files if r.changed}
+    row["fixed_files"] = len(fixed)
+    row["fixes"] = sum(len(r.fixed) for r in first.files)
+    after = python_files(work)
+    row["bad_outputs"] = []
+    row["touched_without_fix"] = []
+    for rel, data in original.items():
+        if rel in fixed:
+            try:
+                ast.parse(after[rel])
+            except (SyntaxError, ValueError) as exc:
+                row["bad_outputs"].append(f"{rel}: {exc}")
+        elif after.get(rel) != data:
+            row["touched_without_fix"].append(rel)
+
+    # 3. A second run changes nothing.
+    second = engine.fix([str(work)], settings, write=True)
+    row["second_run_changes"] = sorted(os.path.relpath(r.path, work) for r in second.files if r.changed)
+    row["second_run_identical"] = python_files(work) == after
+    row["sample"] = [f"{f['path']}:{f['line']}:{f['col']}: {f['rule']} {f['message']}" for f in findings]
+    shutil.rmtree(work, ignore_errors=True)
+    return row
+
+
+def table(rows: list[dict]) -> str:
+    rules = sorted({rule.code for rule in ALL_RULES} | {code for row in rows for code in row["findings"]})
+    head = ["corpus", ".py files", "MB", "crashes", "not processed (why)", *[f"{r} findings" for r in rules],
+            "files fixed (fixes)", "unparseable outputs", "changed without a fix", "idempotent",
+            "check s", "diff s"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        why = ", ".join(f"{k} {v}" for k, v in sorted(row["errors"].items()) if k != "crash") or "-"
+        cells = [
+            row["version"], row["py_files"], row["mb"], row["crashes"], f"{row['not_processed']} ({why})",
+            *[row["findings"].get(r, 0) for r in rules],
+            f"{row['fixed_files']} ({row['fixes']})", len(row["bad_outputs"]), len(row["touched_without_fix"]),
+            "yes" if row["second_run_identical"] and not row["second_run_changes"] else "NO",
+            row["check_s"], row["diff_s"],
+        ]
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cache")
+    parser.add_argument("--only", default=",".join(CORPORA))
+    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--out", help="Write the table and details (JSON beside it) here.")
+    args = parser.parse_args()
+    cache = cache_dir(args.cache)
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True,
+                            text=True).stdout.strip()
+    rows = []
+    for name in args.only.split(","):
+        root, label = prepare(cache, name)
+        print(f"{label}: {root}", file=sys.stderr, flush=True)
+        rows.append(measure(name, root, label, cache, args.jobs))
+    from importlib import metadata
+
+    header = (
+        f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, asyncmend {commit}, "
+        f"Python {platform.python_version()}, LibCST {metadata.version('libcst')}, "
+        f"{os.cpu_count()} CPUs, -j {args.jobs}\n\n"
+    )
+    text = header + table(rows)
+    print(text)
+    for row in rows:
+        for key in ("bad_outputs", "touched_without_fix", "second_run_changes"):
+            for item in row[key]:
+                print(f"{row['corpus']}: {key}: {item}")
+    if args.out:
+        Path(args.out).write_text(text)
+        Path(args.out).with_suffix(".json").write_text(json.dumps(rows, indent=1))
+    failed = any(
+        r["crashes"] or r["bad_outputs"] or r["touched_without_fix"] or r["second_run_changes"]
+        or not r["second_run_identical"]
+        for r in rows
+    )
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
