@@ -73,5 +73,12 @@ class AnalysisCache:
             except BaseException:
                 os.unlink(tmp)
                 raise
+            self._prune()
         except OSError:
             pass
+
+    def _prune(self, keep: int = 4) -> None:
+        """Caches of other tool versions or settings: only the few most recently written stay."""
+        others = sorted(self.folder.glob("analyses-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in others[keep:]:
+            old.unlink(missing_ok=True)

@@ -43,8 +43,8 @@ def discover(paths: list[str], exclude: tuple[str, ...] = ()) -> tuple[list[str]
     files: dict[str, str] = {}  # real path -> the path it was found by
     errors: list[tuple[str, str]] = []
 
-    def take(path: str) -> None:
-        real = os.path.realpath(path)
+    def take(path: str, real: str | None = None) -> None:
+        real = real or os.path.realpath(path)
         seen = files.get(real)
         # One file reached by several paths is processed once, preferably by a path that is no link.
         if seen is None or (os.path.islink(seen) and not os.path.islink(path)):
@@ -114,10 +114,11 @@ def _walk(top: Path, exclude: tuple[str, ...], take, errors: list[tuple[str, str
             if _excluded(f, exclude):
                 continue
             kind = _kind(f)
-            if kind == "file" and f.is_symlink() and not _inside(f, root):
+            link = kind == "file" and f.is_symlink()
+            if link and not _inside(f, root):
                 continue  # a link out of the tree is not followed
             if kind == "file":
-                take(str(f))
+                take(str(f), None if link else os.path.join(real, name))
             else:
                 errors.append((os.path.normpath(str(f)), kind))
 
@@ -126,10 +127,14 @@ def project_root(path: str) -> Path:
     """The nearest folder upward holding a project marker; a bare folder is its own project."""
     start = Path(path).resolve()
     folder = start if start.is_dir() else start.parent
-    for candidate in (folder, *folder.parents):
-        if any((candidate / marker).exists() for marker in PROJECT_MARKERS):
-            return candidate
-    return folder
+    return _marked_root(folder) or folder
+
+
+@functools.lru_cache(maxsize=4096)
+def _marked_root(folder: Path) -> Path | None:
+    if any((folder / marker).exists() for marker in PROJECT_MARKERS):
+        return folder
+    return None if folder.parent == folder else _marked_root(folder.parent)
 
 
 def module_name(path: str) -> tuple[str, bool]:

@@ -211,7 +211,7 @@ def load_index_file(path: str) -> tuple[list[ModuleSummary], list[ModuleSummary]
 def write_index(paths: list[str], settings: Settings, output: str) -> int:
     """Summaries of every file of the projects under ``paths`` (for ``--index`` in shards)."""
     files, _ = discover(paths, settings.exclude)
-    everything = sorted({*files, *_project_files(files, settings)})
+    everything = sorted({*files, *_project_files(files, paths, settings)})
     cache = open_cache(settings, files)
     analyses = _run_jobs([(f, True) for f in everything], settings, cache)
     if cache is not None:
@@ -234,14 +234,19 @@ def _may_define_coroutines(raw: bytes, path: str) -> bool:
     return b"async" in raw or b"Coroutine" in raw or os.path.basename(path) == "__init__.py"
 
 
-def _project_files(files: list[str], settings: Settings) -> list[str]:
-    """The other files of the projects the given files belong to, for the index."""
-    seen = {os.path.realpath(f) for f in files}
-    roots = sorted({project_root(f) for f in files})
+def _project_files(files: list[str], paths: list[str], settings: Settings) -> list[str]:
+    """The other files of the projects the given files belong to, for the index.
+
+    A project inside a folder that was given is not walked again: all its files are given already.
+    """
+    walked = [Path(p).resolve() for p in paths if os.path.isdir(p)]
+    seen = {os.path.abspath(f) for f in files}
     extra = []
-    for root in roots:
+    for root in sorted({project_root(f) for f in files}):
+        if any(root == top or top in root.parents for top in walked):
+            continue
         for f in discover([str(root)], settings.exclude)[0]:
-            real = os.path.realpath(f)
+            real = os.path.abspath(f)
             if real not in seen:
                 seen.add(real)
                 extra.append(f)
@@ -300,7 +305,7 @@ def analyze(paths: list[str], settings: Settings, stdin_text: str | None = None,
     if not settings.index_file:
         chosen = set(mine)
         jobs += [(path, True) for path in files if path not in chosen]
-        jobs += [(path, True) for path in _project_files(files, settings)]
+        jobs += [(path, True) for path in _project_files(files, paths, settings)]
     cache = open_cache(settings, files)
     analyses = _run_jobs(jobs, settings, cache, progress)
     analyses.extend(_Analysis(path, error=message) for path, message in problems)

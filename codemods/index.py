@@ -122,8 +122,8 @@ class ProjectIndex:
 
     def _in_project(self, qual: str) -> bool:
         parts = qual.replace(":", ".").split(".")
-        known = self.modules.keys() | self.ambiguous
-        return any(".".join(parts[:cut]) in known for cut in range(1, len(parts) + 1))
+        prefixes = (".".join(parts[:cut]) for cut in range(1, len(parts) + 1))
+        return any(p in self.modules or p in self.ambiguous for p in prefixes)
 
     def super_method_creates_coroutine(self, class_qual: str, name: str) -> bool:
         """``super().name()`` in ``class_qual``, when the class has exactly one base (no MRO doubt)."""

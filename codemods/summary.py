@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import symtable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from . import syncfix
 
@@ -43,8 +44,7 @@ REF = "ref"  # an import: the binding is another qualified name
 OTHER = "other"
 
 
-@dataclass(frozen=True)
-class Binding:
+class Binding(NamedTuple):
     """What one name is bound to, summarised over all its bindings in one scope.
 
     A REF target is a qualified name; ``module:name.attr`` marks where the module part ends (from a
@@ -63,8 +63,7 @@ class ClassInfo:
     assigned_attrs: set[str] = field(default_factory=set)
 
 
-@dataclass(frozen=True)
-class CallSite:
+class CallSite(NamedTuple):
     """A call statement whose value is dropped.
 
     ``target`` says what the callee refers to: ("coro", name) when decided locally, ("qual", dotted)
