@@ -370,7 +370,9 @@ def test_file_that_parses_but_does_not_compile(tmp_path: Path) -> None:
     assert f.read_text() == "from __future__ import braces\n" + MISTAKE
 
 
-def test_output_that_would_not_compile_is_not_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_output_that_would_not_compile_is_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A rewriter bug that puts ``await`` into a plain ``def`` parses, but must never be written."""
     from codemods import unawaited
 
