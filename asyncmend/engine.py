@@ -3,7 +3,9 @@
 Map: each file is read and parsed once with ``ast`` in a worker, giving a small summary and the
 findings that need nothing but the file. Reduce: the summaries make one project index in this process,
 which decides the cross-file findings. Rewrite: only files with fixes to apply are parsed with LibCST,
-again in workers, and an output that does not parse is never written.
+again in workers; a file LibCST does not reproduce exactly is left alone, and an output that does not
+compile (when the input did) is never written. A failure in one file is reported for that file and
+the run goes on; docs/robustness.md lists what is guaranteed and how it is tested.
 """
 from __future__ import annotations
 
