@@ -13,6 +13,7 @@ import os
 import signal
 import traceback
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, TypeVar
 
@@ -138,6 +139,11 @@ def _map(fn: Callable[[T], R], items: list[T], jobs: int, max_chunk: int = 64) -
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_leave_sigint_to_parent)
     try:
         return list(pool.map(fn, items, chunksize=chunk))
+    except BrokenProcessPool:
+        raise AsyncmendError(
+            f"{INTERNAL_ERROR}: a worker process died (a crash in native code?); files already fixed "
+            "keep their fixes; run with -j 1 to see which file"
+        ) from None
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         raise

@@ -402,3 +402,11 @@ def test_file_libcst_does_not_round_trip(tmp_path: Path) -> None:
     assert code == 1
     assert f"{f}: cannot rewrite: LibCST does not reproduce this file exactly; not fixed" in err
     assert f.read_text() == text
+
+
+def test_a_worker_that_dies_is_reported() -> None:
+    """A crash in native code (LibCST's parser is Rust) kills a worker: a message, not a traceback."""
+    from asyncmend.model import AsyncmendError
+
+    with pytest.raises(AsyncmendError, match="internal error: a worker process died"):
+        engine._map(os._exit, [3, 3, 3, 3], jobs=2)
