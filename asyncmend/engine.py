@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import traceback
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -98,9 +99,13 @@ def analyze_source(src: SourceFile, module: str, is_package: bool, settings: Set
     if not settings.include_generated and _is_generated(src.text):
         return _Analysis(src.path, skipped=True)
     try:
-        src.tree  # noqa: B018 - parse once, here
-        summary = summarize(src, module, is_package)
-        findings = [f for family in FAMILIES if hasattr(family, "check") for f in family.check(src)]
+        with warnings.catch_warnings():
+            # symtable compiles the file again: with warnings as errors (-W error), an invalid escape
+            # sequence would become a SyntaxError, and from Python 3.12 it prints a SyntaxWarning.
+            warnings.simplefilter("ignore")
+            src.tree  # noqa: B018 - parse once, here
+            summary = summarize(src, module, is_package)
+            findings = [f for family in FAMILIES if hasattr(family, "check") for f in family.check(src)]
     except AsyncmendError as exc:
         return _Analysis(src.path, error=str(exc))
     except RecursionError:

@@ -410,3 +410,14 @@ def test_a_worker_that_dies_is_reported() -> None:
 
     with pytest.raises(AsyncmendError, match="internal error: a worker process died"):
         engine._map(os._exit, [3, 3, 3, 3], jobs=2)
+
+
+def test_warnings_of_the_checked_file_stay_quiet(tmp_path: Path) -> None:
+    """An invalid escape sequence warns while parsing; that is no business of asyncmend's output."""
+    import warnings
+
+    src = source.SourceFile.from_bytes("w.py", b'import re\nP = re.compile("\\d+")\n' + MISTAKE.encode())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        src.tree  # noqa: B018
+        assert engine.fix_source(src.text, engine.Settings(jobs=1)).changed
