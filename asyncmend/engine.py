@@ -3,7 +3,9 @@
 Map: each file is read and parsed once with ``ast`` in a worker, giving a small summary and the
 findings that need nothing but the file. Reduce: the summaries make one project index in this process,
 which decides the cross-file findings. Rewrite: only files with fixes to apply are parsed with LibCST,
-again in workers, and an output that does not parse is never written.
+again in workers; a file LibCST does not reproduce exactly is left alone, and an output that does not
+compile (when the input did) is never written. A failure in one file is reported for that file and
+the run goes on; docs/robustness.md lists what is guaranteed and how it is tested.
 """
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ import json
 import os
 import signal
 import traceback
+import warnings
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,11 +128,15 @@ def _analyze_source(
     if not settings.include_generated and _is_generated(src.text):
         return _Analysis(src.path, skipped=True)
     try:
-        src.tree  # noqa: B018 - parse once, here
-        summary = summarize(src, module, is_package, with_calls=not index_only)
-        if index_only:
-            return _Analysis(src.path, summary, skipped=True)
-        findings = [f for family in FAMILIES if hasattr(family, "check") for f in family.check(src)]
+        with warnings.catch_warnings():
+            # symtable compiles the file again: with warnings as errors (-W error), an invalid escape
+            # sequence would become a SyntaxError, and from Python 3.12 it prints a SyntaxWarning.
+            warnings.simplefilter("ignore")
+            src.tree  # noqa: B018 - parse once, here
+            summary = summarize(src, module, is_package, with_calls=not index_only)
+            if index_only:
+                return _Analysis(src.path, summary, skipped=True)
+            findings = [f for family in FAMILIES if hasattr(family, "check") for f in family.check(src)]
     except AsyncmendError as exc:
         return _Analysis(src.path, error=str(exc))
     except RecursionError:
@@ -271,6 +279,11 @@ def _map(fn: Callable[[T], R], items: list[T], jobs: int, progress: Progress | N
         pool = ProcessPoolExecutor(max_workers=jobs, initializer=_leave_sigint_to_parent)
         try:
             return [_tick(bar, r) for r in pool.map(fn, items, chunksize=chunk)]
+        except BrokenProcessPool:
+            raise AsyncmendError(
+                f"{INTERNAL_ERROR}: a worker process died (a crash in native code?); files already fixed "
+                "keep their fixes; run with -j 1 to see which file"
+            ) from None
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise

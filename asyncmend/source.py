@@ -104,7 +104,11 @@ def split_lines(text: str) -> list[str]:
 
 def parse_ast(text: str, path: str = "<unknown>") -> ast.Module:
     try:
-        return ast.parse(text, filename=path)
+        with warnings.catch_warnings():
+            # Invalid escape sequences and the like warn while parsing (SyntaxWarning from Python
+            # 3.12): the file's business, not noise for asyncmend's output.
+            warnings.simplefilter("ignore")
+            return ast.parse(text, filename=path)
     except SyntaxError as exc:
         where = f" (line {exc.lineno})" if exc.lineno else ""
         raise AsyncmendError(f"cannot parse: {exc.msg}{where}") from None

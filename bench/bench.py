@@ -11,7 +11,7 @@ medians over ``--runs`` runs (``--libcst-runs`` for LibCST's no-op codemod, whic
 - ``check cold``: ``asyncmend check`` with an empty cache folder (so it also writes the cache);
 - ``check warm``: the same again, nothing changed;
 - ``fix --diff``: ``asyncmend fix --diff --unsafe-fixes --no-cache``;
-- ``ruff``: ``ruff check --select ASYNC,RUF006`` (ruff is installed into this interpreter if missing);
+- ``ruff``: ``ruff check --isolated --no-cache --select ASYNC,RUF006`` (installed here if missing);
 - ``libcst noop``: ``python -m libcst.tool codemod noop.NOOPCommand``.
 """
 from __future__ import annotations
@@ -93,12 +93,12 @@ def bench_corpus(name: str, root: Path, label: str, args) -> list[dict]:
                 "check warm": measure(asyncmend("check", "-j", j, "--cache-dir", str(cache), "."), root, args.runs),
                 "fix --diff": measure(asyncmend("fix", "--diff", "--unsafe-fixes", "--no-cache", "-j", j, "."), root,
                                       args.runs),
-                "ruff": measure([*ruff(), "check", "--no-cache", "--select", "ASYNC,RUF006", "--exit-zero",
-                                 "--quiet", "."], root, args.runs),
+                "ruff": measure([*ruff(), "check", "--isolated", "--no-cache", "--select", "ASYNC,RUF006",
+                                 "--exit-zero", "--quiet", "."], root, args.runs),
             }
             if args.libcst_runs:
                 results["libcst noop"] = measure(
-                    [sys.executable, "-m", "libcst.tool", "codemod", "-j", j, "--no-format", "noop.NOOPCommand", "."],
+                    [sys.executable, "-m", "libcst.tool", "codemod", "noop.NOOPCommand", "-j", j, "--no-format", "."],
                     root, args.libcst_runs,
                 )
             for what, r in results.items():

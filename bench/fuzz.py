@@ -57,7 +57,7 @@ def run_worker(count: int, seed: int) -> dict:
             stats["changed"] += result.changed
             stats["fixes"] += len(result.fixed)
             if result.error:
-                stats["error: " + result.error.split(":")[0]] += 1
+                stats["error: " + ": ".join(result.error.split(": ")[:2])[:70]] += 1
         if found:
             stats["with problems"] += 1
             failures.append({"kind": kind, "problems": found, "program": text})

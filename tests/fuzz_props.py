@@ -166,7 +166,9 @@ def _outside_edits(old: str, new: str, fixed) -> list[str]:
             if not block.strip():
                 continue
             lines = _statement_lines(block)
-            nonblank = {k for k, line in enumerate(b[j1:j2]) if line.strip() and not line.lstrip().startswith("#")}
+            nonblank = {
+                k for k, line in enumerate(b[j1:j2]) if line.strip() and not line.lstrip().startswith("#")
+            }
             if nonblank <= lines and not block[:1].isspace():
                 continue
         bad.append(f"{tag} old lines {i1 + 1}-{i2} -> {''.join(b[j1:j2])[:200]!r}")

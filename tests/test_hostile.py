@@ -370,7 +370,9 @@ def test_file_that_parses_but_does_not_compile(tmp_path: Path) -> None:
     assert f.read_text() == "from __future__ import braces\n" + MISTAKE
 
 
-def test_output_that_would_not_compile_is_not_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_output_that_would_not_compile_is_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A rewriter bug that puts ``await`` into a plain ``def`` parses, but must never be written."""
     from codemods import unawaited
 
@@ -400,3 +402,22 @@ def test_file_libcst_does_not_round_trip(tmp_path: Path) -> None:
     assert code == 1
     assert f"{f}: cannot rewrite: LibCST does not reproduce this file exactly; not fixed" in err
     assert f.read_text() == text
+
+
+def test_a_worker_that_dies_is_reported() -> None:
+    """A crash in native code (LibCST's parser is Rust) kills a worker: a message, not a traceback."""
+    from asyncmend.model import AsyncmendError
+
+    with pytest.raises(AsyncmendError, match="internal error: a worker process died"):
+        engine._map(os._exit, [3, 3, 3, 3], jobs=2)
+
+
+def test_warnings_of_the_checked_file_stay_quiet(tmp_path: Path) -> None:
+    """An invalid escape sequence warns while parsing; that is no business of asyncmend's output."""
+    import warnings
+
+    src = source.SourceFile.from_bytes("w.py", b'import re\nP = re.compile("\\d+")\n' + MISTAKE.encode())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        src.tree  # noqa: B018
+        assert engine.fix_source(src.text, engine.Settings(jobs=1)).changed
