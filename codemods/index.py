@@ -25,6 +25,7 @@ class ProjectIndex:
         self.classes: dict[str, ClassInfo] = {}
         self.external = external
         self.ambiguous: set[str] = set()
+        self.rebound: set[str] = set()  # names some module assigns from outside: never resolved
         self._subclasses: dict[str, list[str]] | None = None
         for s in summaries:
             self.add(s)
@@ -49,13 +50,14 @@ class ProjectIndex:
             return
         self.modules[summary.module] = summary
         self.classes.update(summary.classes)
+        self.rebound.update(summary.rebinds)
         self._subclasses = None
 
     # qualified names
 
     def resolve(self, qual: str, depth: int = 0) -> Binding | None:
         """What ``qual`` names: a CORO function, a CLASS (canonical qualname), or None when unknown."""
-        if depth > _MAX_DEPTH or not qual:
+        if depth > _MAX_DEPTH or not qual or qual.replace(":", ".") in self.rebound:
             return None
         if qual in self.classes:
             return Binding(CLASS, qual)
@@ -143,6 +145,8 @@ class ProjectIndex:
 
     def method(self, class_qual: str, name: str, depth: int = 0) -> Binding | None:
         """Look ``name`` up on a class and its bases in the project; None when not known."""
+        if f"{class_qual}.{name}".replace(":", ".") in self.rebound:
+            return None
         found = self._lookup(class_qual, name, depth)
         return found if isinstance(found, Binding) else None
 

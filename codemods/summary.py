@@ -95,6 +95,7 @@ class ModuleSummary:
     calls: list[CallSite]
     star_imports: list[str] = field(default_factory=list)
     module_loop: bool = False  # module-level code holds an event loop of its own
+    rebinds: list[str] = field(default_factory=list)  # ``module.name`` of other modules assigned here
 
 
 # --- binding collection ---------------------------------------------------------------------------
@@ -285,6 +286,15 @@ class _Collector(ast.NodeVisitor):
         if isinstance(node.ctx, (ast.Store, ast.Del)) and isinstance(node.value, ast.Name):
             self.scope.attr_stores.append((node.value.id, node.attr))
         self.visit(node.value)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func, args = node.func, node.args
+        if (
+            isinstance(func, ast.Name) and func.id == "setattr" and len(args) >= 2
+            and isinstance(args[0], ast.Name) and isinstance(args[1], ast.Constant) and isinstance(args[1].value, str)
+        ):
+            self.scope.attr_stores.append((args[0].id, args[1].value))
+        self.generic_visit(node)
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
@@ -669,13 +679,30 @@ class _Summarizer:
                     bases.append(dotted if not self.bindings(self.root, head) else "")
             methods = {name: self.classify(s, name) for name in self._owned.get(id(s), {})}
             attrs = {attr for child in s.children for _, attr in _all_attr_stores(child)}
+            if s.parent is self.root:  # ``A.m = ...`` or ``setattr(A, "m", ...)`` anywhere in the module
+                attrs.update(attr for scope, base, attr in self.attr_stores() if base == node.name
+                             and (scope is self.root or base not in scope.binds))
             classes[s.qualname] = ClassInfo(s.qualname, bases, methods, attrs)
         module_loop = any(
             kind == "new" and str(info).rpartition(".")[2] in LOOP_FACTORIES
             for binds in self._owned.get(id(self.root), {}).values()
             for kind, info in binds
         )
-        return ModuleSummary(self.module, self.src.path, names, classes, calls, module_loop=module_loop)
+        return ModuleSummary(
+            self.module, self.src.path, names, classes, calls, module_loop=module_loop, rebinds=self.rebinds()
+        )
+
+    def attr_stores(self) -> list[tuple[_Scope, str, str]]:
+        return [(scope, base, attr) for scope in self.c.scopes for base, attr in scope.attr_stores]
+
+    def rebinds(self) -> list[str]:
+        """Names of other modules this one assigns (``mod.f = ...`` after ``import mod``)."""
+        out = []
+        for scope, base, attr in self.attr_stores():
+            binds = scope.binds.get(base) or self.root.binds.get(base) or []
+            if len(binds) == 1 and binds[0][0] == "import" and binds[0][1]:
+                out.append(f"{binds[0][1].replace(':', '.')}.{attr}")
+        return out
 
 
 def _is_bare_super(node: ast.expr) -> bool:
@@ -747,6 +774,7 @@ def summary_to_json(s: ModuleSummary) -> dict:
         "module": s.module,
         "path": s.path,
         "names": {n: [b.kind, b.target] for n, b in s.names.items()},
+        "rebinds": s.rebinds,
         "classes": {
             q: {
                 "bases": c.bases,
@@ -764,4 +792,4 @@ def summary_from_json(data: dict) -> ModuleSummary:
         for q, c in data["classes"].items()
     }
     names = {n: Binding(*b) for n, b in data["names"].items()}
-    return ModuleSummary(data["module"], data["path"], names, classes, [])
+    return ModuleSummary(data["module"], data["path"], names, classes, [], rebinds=list(data.get("rebinds", [])))

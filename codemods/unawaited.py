@@ -103,12 +103,12 @@ function may block on an event loop is a design decision the tool cannot make; t
 RULES = (AM101, AM102)
 
 
-def coroutine_source(call: CallSite, index: ProjectIndex) -> str | None:
+def coroutine_source(call: CallSite, summary: ModuleSummary, index: ProjectIndex) -> str | None:
     """Where the callee was found to be a coroutine function ("module", "index", "typeshed",
     "package"), or None when it is not known to be one."""
     kind = call.target[0]
     if kind == "coro":
-        return "module"
+        return None if f"{summary.module}.{call.callee}" in index.rebound else "module"
     if kind == "qual":
         return index.creates_coroutine(call.target[1])
     if kind == "method":
@@ -134,7 +134,7 @@ def resolve(summary: ModuleSummary, index: ProjectIndex, mode: str = "await") ->
             continue
         if call.context not in ("async", "sync", "module"):
             continue
-        source = coroutine_source(call, index)
+        source = coroutine_source(call, summary, index)
         if source is None:
             continue
         if call.context == "async":
