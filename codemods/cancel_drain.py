@@ -6,6 +6,7 @@ import re
 
 from asyncmend.model import Finding, Rule
 
+from .astwalk import yields
 from .cancels import REMOVED, CancelAll
 from .drainfile import DrainFile, is_dotted, method_call, same
 from .flow import Scope, end, start
@@ -395,12 +396,6 @@ def _has_async_generators(tree: ast.Module) -> bool:
     for node in ast.walk(tree):
         if isinstance(node, ast.AsyncFor) or (isinstance(node, ast.comprehension) and node.is_async):
             return True
-        if isinstance(node, ast.AsyncFunctionDef):
-            stack = list(node.body)
-            while stack:
-                inner = stack.pop()
-                if isinstance(inner, (ast.Yield, ast.YieldFrom)):
-                    return True
-                if not isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-                    stack.extend(ast.iter_child_nodes(inner))
+        if isinstance(node, ast.AsyncFunctionDef) and yields(node):
+            return True
     return False

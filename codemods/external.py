@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from .astwalk import yields
 from .summary import KEEPS_COROUTINE
 
 _KEEPS = {name.rpartition(".")[2] for name in KEEPS_COROUTINE}
@@ -46,23 +47,12 @@ def _is_coroutine_node(node) -> bool:
         if name not in _KEEPS:
             return False
     if isinstance(node, ast.AsyncFunctionDef):
-        return not _yields(node)
+        return not yields(node)
     returns = node.returns
     if isinstance(returns, ast.Subscript):
         returns = returns.value
     name = returns.attr if isinstance(returns, ast.Attribute) else getattr(returns, "id", None)
     return name == "Coroutine"
-
-
-def _yields(fn: ast.AST) -> bool:
-    todo = list(ast.iter_child_nodes(fn))
-    while todo:
-        node = todo.pop()
-        if isinstance(node, (ast.Yield, ast.YieldFrom)):
-            return True
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            todo.extend(ast.iter_child_nodes(node))
-    return False
 
 
 class ExternalResolver:

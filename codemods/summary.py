@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from . import syncfix
+from .astwalk import dotted as dotted_name
 
 # Decorators known to leave an ``async def`` a coroutine function (resolved qualified names).
 KEEPS_COROUTINE = frozenset(
@@ -260,9 +261,9 @@ class _Collector(ast.NodeVisitor):
 
     def visit_Assign(self, node: ast.Assign) -> None:
         target = node.targets[0] if len(node.targets) == 1 else None
-        if isinstance(target, ast.Name) and isinstance(node.value, ast.Call) and _dotted(node.value.func):
+        if isinstance(target, ast.Name) and isinstance(node.value, ast.Call) and dotted_name(node.value.func):
             self.visit(node.value)
-            self.scope.bind(target.id, "new", _dotted(node.value.func))
+            self.scope.bind(target.id, "new", dotted_name(node.value.func))
             return
         self.generic_visit(node)
 
@@ -366,21 +367,10 @@ def _annotation_name(node: ast.expr | None) -> str | None:
             node = ast.parse(node.value, mode="eval").body
         except SyntaxError:
             return None
-    return _dotted(node) if node is not None else None
+    return dotted_name(node) if node is not None else None
 
 
 # --- classification -------------------------------------------------------------------------------
-
-
-def _dotted(node: ast.expr) -> str | None:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
 
 
 class _Summarizer:
@@ -417,7 +407,7 @@ class _Summarizer:
     def decorator_name(self, node: ast.expr) -> str | None:
         if isinstance(node, ast.Call):
             return None
-        dotted = _dotted(node)
+        dotted = dotted_name(node)
         if dotted is None:
             return None
         head, _, rest = dotted.partition(".")
@@ -570,7 +560,7 @@ class _Summarizer:
         if _is_bare_super(func.value):
             cls = self.enclosing_class(scope)
             return ("super", cls.qualname, func.attr) if cls is not None else None
-        dotted = _dotted(func)
+        dotted = dotted_name(func)
         if dotted is None:
             return None
         head, _, rest = dotted.partition(".")
@@ -646,7 +636,7 @@ class _Summarizer:
                         col=self.src.char_col(stmt.lineno, stmt.col_offset),
                         end_line=stmt.end_lineno,
                         end_col=self.src.char_col(stmt.end_lineno, stmt.end_col_offset),
-                        callee=_dotted(call.func) or "",
+                        callee=dotted_name(call.func) or "",
                         target=target,
                         context=self.context(scope),
                         function=scope.qualname if scope is not self.root else "",
@@ -665,7 +655,7 @@ class _Summarizer:
             node = s.node
             bases = []
             for b in node.bases:
-                dotted = _dotted(b)
+                dotted = dotted_name(b)
                 if dotted is None:
                     bases.append("")
                     continue

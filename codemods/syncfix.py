@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 from typing import Callable
 
+from .astwalk import dotted, walk_own
+
 LOOP_MAKERS = {"new_event_loop": "safe", "get_event_loop": "unsafe"}
 LOOP_TYPES = frozenset({"AbstractEventLoop", "BaseEventLoop"})
 
@@ -20,26 +22,15 @@ def _last(dotted: str | None) -> str:
     return (dotted or "").rpartition(".")[2]
 
 
-def _dotted(node: ast.expr) -> str | None:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
-
-
 def _loop_made_by(stmt: ast.stmt) -> tuple[str, str] | None:
     if (
         isinstance(stmt, ast.Assign)
         and len(stmt.targets) == 1
         and isinstance(stmt.targets[0], ast.Name)
         and isinstance(stmt.value, ast.Call)
-        and _last(_dotted(stmt.value.func)) in LOOP_MAKERS
+        and _last(dotted(stmt.value.func)) in LOOP_MAKERS
     ):
-        return stmt.targets[0].id, LOOP_MAKERS[_last(_dotted(stmt.value.func))]
+        return stmt.targets[0].id, LOOP_MAKERS[_last(dotted(stmt.value.func))]
     return None
 
 
@@ -47,19 +38,12 @@ def _calls_method(stmt: ast.stmt, name: str, method: str) -> bool:
     return (
         isinstance(stmt, ast.Expr)
         and isinstance(stmt.value, ast.Call)
-        and _dotted(stmt.value.func) == f"{name}.{method}"
+        and dotted(stmt.value.func) == f"{name}.{method}"
     )
 
 
 def _leaves_early(stmt: ast.stmt) -> bool:
-    todo = [stmt]
-    while todo:
-        node = todo.pop()
-        if isinstance(node, (ast.Return, ast.Raise)):
-            return True
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            todo.extend(ast.iter_child_nodes(node))
-    return False
+    return any(isinstance(node, (ast.Return, ast.Raise)) for node in walk_own([stmt]))
 
 
 def loop_plan(
@@ -79,7 +63,7 @@ def loop_plan(
         if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
             name = _last(annotation.value)
         else:
-            name = _last(_dotted(annotation)) if annotation is not None else ""
+            name = _last(dotted(annotation)) if annotation is not None else ""
         if name in LOOP_TYPES and bound_once(arg.arg):
             loop, safety = arg.arg, "unsafe"
     for s in block[:index]:
