@@ -175,12 +175,8 @@ class TaskExprs:
             return None if None in parts else set().union(*parts)
         if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and _is_method_call(test.operand, target, "done"):
             return {"done"}
-        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.IsNot, ast.NotEq)):
-            left, right = test.left, test.comparators[0]
-            if isinstance(right, ast.Name) and right.id == target:
-                left, right = right, left
-            if isinstance(left, ast.Name) and left.id == target and self.is_current_task(right, scope):
-                return {"current"}
+        if self._compares_to_current(test, target, scope, (ast.IsNot, ast.NotEq)):
+            return {"current"}
         return None
 
     def cancel_all(self, stmt: ast.stmt, scope: Scope) -> CancelAll | None:
@@ -247,13 +243,18 @@ class TaskExprs:
     def _skip_condition(self, test: ast.expr, target: str, scope: Scope) -> set[str] | None:
         if _is_method_call(test, target, "done"):
             return {"done"}
-        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.Eq)):
-            left, right = test.left, test.comparators[0]
-            if isinstance(right, ast.Name) and right.id == target:
-                left, right = right, left
-            if isinstance(left, ast.Name) and left.id == target and self.is_current_task(right, scope):
-                return {"current"}
+        if self._compares_to_current(test, target, scope, (ast.Is, ast.Eq)):
+            return {"current"}
         return None
+
+    def _compares_to_current(self, test: ast.expr, target: str, scope: Scope, ops: tuple[type, ...]) -> bool:
+        """``target <op> asyncio.current_task()`` (either way round) with one of ``ops``."""
+        if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ops)):
+            return False
+        left, right = test.left, test.comparators[0]
+        if isinstance(right, ast.Name) and right.id == target:
+            left, right = right, left
+        return isinstance(left, ast.Name) and left.id == target and self.is_current_task(right, scope)
 
 
 def _is_method_call(node: ast.AST, target: str, method: str) -> bool:

@@ -419,12 +419,6 @@ class _Summarizer:
             return f"{ref}.{rest}" if rest else ref
         return None
 
-    def _function_scope(self, node) -> _Scope | None:
-        for s in self.c.scopes:
-            if s.node is node:
-                return s
-        return None
-
     def classify(self, scope: _Scope, name: str) -> Binding:
         binds = self.bindings(scope, name)
         if scope is self.root and self.c.star_imports:
