@@ -115,8 +115,8 @@ def coroutine_source(call: CallSite, summary: ModuleSummary, index: ProjectIndex
         return "module" if index.self_method_creates_coroutine(call.target[1], call.target[2]) else None
     if kind == "super":
         return "index" if index.super_method_creates_coroutine(call.target[1], call.target[2]) else None
-    if kind in ("instance", "annotated"):
-        return index.instance_method_creates_coroutine(call.target[1], call.target[2], kind == "instance")
+    if kind in ("instance", "annotated", "passed"):
+        return index.instance_method_creates_coroutine(call.target[1], call.target[2], kind != "annotated")
     return None
 
 
@@ -137,7 +137,10 @@ def resolve(summary: ModuleSummary, index: ProjectIndex, mode: str = "await") ->
         source = coroutine_source(call, summary, index)
         if source is None:
             continue
-        if call.context == "async":
+        if call.target[0] == "annotated":
+            rule = AM101 if call.context == "async" else AM102
+            message, fix = rule.summary.format(callee=call.callee) + _ANNOTATED_NO_FIX, None
+        elif call.context == "async":
             rule, message, fix = AM101, AM101.summary.format(callee=call.callee), _async_fix(call, summary, mode)
             fix.params["via"] = source
         else:
@@ -160,24 +163,36 @@ def _awaited_coroutine(call: CallSite, summary: ModuleSummary, index: ProjectInd
         binding = Binding(CORO, call.target[2])
     elif kind == "qual":
         binding = index.resolve(call.target[1])
-    elif kind in ("method", "instance", "annotated"):
+    elif kind in ("method", "instance", "annotated", "passed"):
         binding = index.method(call.target[1], call.target[2])
     else:
         return None
     if binding is None or binding.kind != CORO or binding.target != RETURNS_COROUTINE:
         return None
-    safety = "safe" if kind in ("coro", "qual", "instance") else "unsafe"
+    message = f"Coroutine returned by `await {call.callee}()` is never awaited"
+    if kind == "annotated":
+        message, fix = message + _ANNOTATED_NO_FIX, None
+    else:
+        safety = "safe" if kind in ("coro", "qual", "instance") else "unsafe"
+        fix = Fix("await-result", safety, {"via": "module" if kind == "coro" else "index"})
     return Finding(
-        path=summary.path, rule=AM101.code, name=AM101.name,
-        message=f"Coroutine returned by `await {call.callee}()` is never awaited",
-        line=call.line, col=call.col + 1, end_line=call.end_line, end_col=call.end_col + 1,
-        fix=Fix("await-result", safety, {"via": "module" if kind == "coro" else "index"}),
+        path=summary.path, rule=AM101.code, name=AM101.name, message=message,
+        line=call.line, col=call.col + 1, end_line=call.end_line, end_col=call.end_col + 1, fix=fix,
     )
 
 
+# A parameter's (or a variable's) annotation says what the code expects, not what it gets: another
+# class (a subclass overriding the method, a test double) may come in at run time.
+_ANNOTATED_NO_FIX = (
+    "; no fix: the receiver's class is known only from an annotation, and another class may be "
+    "passed at run time"
+)
+
+
 def _async_fix(call: CallSite, summary: ModuleSummary, mode: str) -> Fix:
-    # An annotation says what a value should be, not what it is: a fix resting on it is a guess.
-    safety = "unsafe" if call.target[0] == "annotated" else "safe"
+    # A parameter that every call in this module fills with ``Class(...)``: calls from other
+    # modules are not in view, so the fix is a judgement call.
+    safety = "unsafe" if call.target[0] == "passed" else "safe"
     if mode == "task" and call.alone and _asyncio_is_free(summary):
         return Fix("task", safety)
     return Fix("await", safety)
