@@ -13,6 +13,7 @@ sites with what they refer to, either decided here or left as a qualified name f
 from __future__ import annotations
 
 import ast
+import builtins
 import symtable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -41,6 +42,7 @@ LOOP_FACTORIES = frozenset({"get_event_loop", "new_event_loop", "get_running_loo
 # Binding kinds.
 CORO = "coro"  # an async def that returns a coroutine when called
 RETURNS_COROUTINE = "returns-coroutine"  # Binding.target of a CORO whose awaited result is a coroutine
+RUNS_UNTIL_STOPPED = "runs-until-stopped"  # Binding.target of a CORO whose body loops until an error
 CLASS = "class"
 REF = "ref"  # an import: the binding is another qualified name
 OTHER = "other"
@@ -375,6 +377,31 @@ class _Collector(ast.NodeVisitor):
         self.generic_visit(node)
 
 
+def _runs_until_stopped(node: ast.AsyncFunctionDef) -> bool:
+    """A coroutine built around ``while True:`` that only an error (or cancellation) ends: a reader or
+    a worker meant to run beside its caller, which awaiting would hold until then."""
+    for stmt in node.body:
+        loop = stmt
+        while isinstance(loop, (ast.Try, ast.With, ast.AsyncWith)) and loop.body:
+            loop = loop.body[0] if len(loop.body) == 1 else None
+        if isinstance(loop, ast.While) and isinstance(loop.test, ast.Constant) and loop.test.value in (True, 1):
+            return not any(_exits(s, False) for s in loop.body)
+    return False
+
+
+def _exits(node: ast.AST, handled: bool) -> bool:
+    """Whether ``node`` holds a ``break`` or ``return`` of the loop around it outside an ``except``."""
+    if isinstance(node, (ast.Break, ast.Return)):
+        return not handled
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+        return False
+    if isinstance(node, (ast.While, ast.For, ast.AsyncFor)):
+        return any(isinstance(n, ast.Return) and not handled for n in walk_own(node.body + node.orelse))
+    return any(
+        _exits(child, handled or isinstance(node, ast.ExceptHandler)) for child in ast.iter_child_nodes(node)
+    )
+
+
 def _annotation_name(node: ast.expr | None) -> str | None:
     """The dotted class name an annotation names (also inside quotes), or None."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -454,6 +481,8 @@ class _Summarizer:
         ):
             if all(kind == "async" and self._returns_coroutine(info) for kind, info in binds):
                 return Binding(CORO, RETURNS_COROUTINE)
+            if all(kind == "async" and _runs_until_stopped(info) for kind, info in binds):
+                return Binding(CORO, RUNS_UNTIL_STOPPED)
             return Binding(CORO)
         return Binding(OTHER)
 
@@ -472,7 +501,7 @@ class _Summarizer:
             return False
         return all(self.decorator_name(d) in KEEPS_COROUTINE for d in node.decorator_list)
 
-    def _returns_coroutine(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    def _returns_coroutine(self, node: ast.FunctionDef | ast.AsyncFunctionDef, seen: frozenset = frozenset()) -> bool:
         """A function annotated to return a coroutine whose body bears it out: a plain one creates a
         coroutine when called, an ``async def`` gives one when awaited.
 
@@ -486,8 +515,21 @@ class _Summarizer:
             return False
         if not all(self.decorator_name(d) in KEEPS_COROUTINE for d in node.decorator_list):
             return False
+        if id(node) in seen:
+            return False
         values = [n.value for n in walk_own(node.body) if isinstance(n, ast.Return)]
-        return bool(values) and all(isinstance(v, ast.Call) for v in values)
+        seen = seen | {id(node)}
+        return bool(values) and all(isinstance(v, ast.Call) and not self._plainly_not_coroutine(v, seen) for v in values)
+
+    def _plainly_not_coroutine(self, call: ast.Call, seen: frozenset) -> bool:
+        """``return dict(...)``, ``return Record(...)``, ``return helper()`` with ``helper`` a plain
+        function of this module: a call whose result the module shows is no coroutine."""
+        if not isinstance(call.func, ast.Name):
+            return False
+        binds = self.bindings(self.root, call.func.id)
+        if not binds:
+            return hasattr(builtins, call.func.id)
+        return all(kind == "class" or (kind == "def" and not self._returns_coroutine(info, seen)) for kind, info in binds)
 
     # names at call sites
     def tables(self) -> None:

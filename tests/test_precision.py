@@ -382,3 +382,68 @@ def test_asyncio_async_in_compatibility_code_is_silent(tmp_path: Path) -> None:
         spawn = getattr(asyncio, "ensure_future", None) or getattr(asyncio, "async")
     """})
     assert found == []
+
+
+@pytest.mark.parametrize("body", [
+    "return dict(a=1)",  # a builtin
+    "return Record()",  # a class of the module
+    "return plain()",  # a plain function of the module
+    "return loop_back()",  # a plain function claiming a coroutine, whose body returns a claim back
+])
+def test_a_body_returning_what_is_plainly_no_coroutine_is_no_factory(tmp_path: Path, body: str) -> None:
+    found = _check(tmp_path, {"m.py": f"""\
+from typing import Coroutine
+
+
+class Record:
+    pass
+
+
+def plain():
+    return 1
+
+
+def loop_back() -> Coroutine:
+    return loop_back()
+
+
+async def claim() -> Coroutine:
+    {body}
+
+
+async def main():
+    await claim()
+"""})
+    assert [f.line for f in found if f.line == 21] == []
+
+
+LOOPING = """\
+import asyncio
+
+
+async def reader(queue, source):
+    while True:
+        try:
+            item = await source.get()
+        except asyncio.CancelledError:
+            break
+        queue.put_nowait(item)
+
+
+async def poll(source):
+    while True:
+        if await source.ready():
+            return
+        await asyncio.sleep(1)
+
+
+async def main(queue, source):
+    reader(queue, source)
+    poll(source)
+"""
+
+
+def test_a_coroutine_that_loops_until_stopped_is_not_awaited_for_you(tmp_path: Path) -> None:
+    found = {f.line: f for f in _check(tmp_path, {"m.py": LOOPING})}
+    assert found[21].fix is None and "loops until stopped" in found[21].message
+    assert found[22].fix is not None  # it returns once the source is ready: awaiting is the fix
