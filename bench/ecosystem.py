@@ -2,7 +2,7 @@
 
     python bench/ecosystem.py [--only NAME,...] [-j 2]     run, compare with the snapshot, update it
     python bench/ecosystem.py --unjudged                    show what is left to judge, with the code
-    python bench/ecosystem.py --judge ID real|false-alarm "one-line reason" [--fix-verdict right|wrong]
+    python bench/ecosystem.py --judge ID real|false-alarm "one-line reason" [--fix-verdict right|wrong --fix-reason "..."]
     python bench/ecosystem.py --summary                     the table of the committed snapshot
 
 The projects are pinned in bench/ecosystem.txt (``name==version``). Their source distributions are
@@ -268,6 +268,19 @@ def summary_table(s: dict) -> str:
     return "| | measured |\n|---|---|\n" + "".join(f"| {a} | {b} |\n" for a, b in rows)
 
 
+def rule_table(entries: list[dict]) -> str:
+    """Per rule: findings, real / false alarm, fixes applied (right / wrong)."""
+    out = ["| rule | findings | real | false alarm | fixes applied | right | wrong |", "|---|---|---|---|---|---|---|"]
+    for rule in sorted({e["rule"] for e in entries}):
+        mine = [e for e in entries if e["rule"] == rule]
+        fixed = [e for e in mine if e.get("fixed")]
+        cells = [rule, len(mine), sum(e.get("verdict") == "real" for e in mine),
+                 sum(e.get("verdict") == "false-alarm" for e in mine), len(fixed),
+                 sum(e.get("fix_verdict") == "right" for e in fixed), sum(e.get("fix_verdict") == "wrong" for e in fixed)]
+        out.append("| " + " | ".join(map(str, cells)) + " |")
+    return "\n".join(out) + "\n"
+
+
 def failing(snapshot: dict) -> list[str]:
     s = summary(snapshot)
     why = [f"{s[k]} {k.replace('_', ' ')}" for k in
@@ -308,7 +321,8 @@ def save(path: Path, snapshot: dict) -> None:
     path.write_text(json.dumps(snapshot, indent=1, ensure_ascii=False) + "\n")
 
 
-def judge(snapshot: dict, ident: str, verdict: str, reason: str, fix_verdict: str | None) -> dict:
+def judge(snapshot: dict, ident: str, verdict: str, reason: str, fix_verdict: str | None,
+          fix_reason: str | None = None) -> dict:
     matches = [e for e in snapshot["findings"] if e["id"].startswith(ident)]
     if len(matches) != 1:
         sys.exit(f"{ident}: {'no finding' if not matches else 'several findings'} with this id")
@@ -324,6 +338,7 @@ def judge(snapshot: dict, ident: str, verdict: str, reason: str, fix_verdict: st
         if fix_verdict not in FIX_VERDICTS:
             sys.exit(f"fix verdict must be one of {', '.join(FIX_VERDICTS)}")
         entry["fix_verdict"] = fix_verdict
+        entry["fix_reason"] = (fix_reason or "").strip()
     elif entry["fixed"] and entry.get("fix_verdict") not in FIX_VERDICTS:
         sys.exit(f"{ident}: a fix was applied; give --fix-verdict right|wrong")
     return entry
@@ -356,13 +371,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--summary", action="store_true", help="print the snapshot's table; run nothing")
     parser.add_argument("--unjudged", action="store_true", help="print what is left to judge, with its code")
     parser.add_argument("--judge", nargs=3, metavar=("ID", "VERDICT", "REASON"))
-    parser.add_argument("--fix-verdict", choices=FIX_VERDICTS)
+    parser.add_argument("--fix-verdict", choices=FIX_VERDICTS, help="with --judge: is the applied fix right?")
+    parser.add_argument("--fix-reason", help="with --judge: one line on the fix (say why, when it is wrong)")
     args = parser.parse_args(argv)
     path = Path(args.snapshot)
     snapshot = load(path)
 
     if args.judge:
-        entry = judge(snapshot, *args.judge, args.fix_verdict)
+        entry = judge(snapshot, *args.judge, args.fix_verdict, args.fix_reason)
         save(path, snapshot)
         print(describe(entry) + f" -> {entry['verdict']}" + (f", fix {entry['fix_verdict']}" if entry["fixed"] else ""))
         return 0
@@ -373,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
             for entry in unjudged(snapshot["findings"]):
                 print(show(entry, cache, trees) + "\n")
         print(summary_table(summary(snapshot)))
+        print(rule_table(snapshot["findings"]))
         why = failing(snapshot)
         if why:
             print("FAIL: " + ", ".join(why))

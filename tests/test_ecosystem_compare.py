@@ -127,3 +127,12 @@ def test_pins_must_be_name_equals_version(tmp_path):
     pins.write_text("aiohttp>=3\n")
     with pytest.raises(SystemExit):
         ecosystem.read_pins(pins)
+
+
+def test_docs_show_the_committed_snapshot():
+    repo = Path(__file__).resolve().parent.parent
+    snapshot = ecosystem.load(repo / "bench" / "ecosystem-findings.json")
+    doc = (repo / "docs" / "ecosystem.md").read_text()
+    assert ecosystem.summary_table(ecosystem.summary(snapshot)) in doc
+    assert ecosystem.rule_table(snapshot["findings"]) in doc
+    assert ecosystem.unjudged(snapshot["findings"]) == []
