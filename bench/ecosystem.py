@@ -426,8 +426,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     print_report(report)
     for tree in trees:
-        for kind in ("crashes", "bad_outputs", "touched_without_fix", "second_run_changes"):
+        for kind in ("crashes", "unread", "bad_outputs", "touched_without_fix", "second_run_changes"):
             for item in tree[kind]:
+                item = f"{item['path']}: {item['reason']}" if isinstance(item, dict) else item
                 print(f"{tree['project']}=={tree['version']}: {kind}: {item}")
     print(summary_table(summary(new)))
     if not args.no_write:
