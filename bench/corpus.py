@@ -31,13 +31,12 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import tarfile
 import time
-import zipfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sdists import REPO, SKIP, cache_dir, error_kind, extract, fetch_sdist, python_files, run_cli  # noqa: E402
 
 from asyncmend import engine  # noqa: E402
 from asyncmend.config import Settings  # noqa: E402
@@ -46,15 +45,6 @@ from codemods import ALL_RULES  # noqa: E402
 
 PACKAGES = ("aiohttp", "homeassistant")
 CORPORA = ("stdlib", *PACKAGES)
-SKIP = ("site-packages", "__pycache__")
-
-
-def cache_dir(given: str | None) -> Path:
-    path = Path(given or os.environ.get("ASYNCMEND_CORPORA") or Path.home() / ".cache" / "asyncmend-corpora")
-    if REPO in path.resolve().parents:
-        sys.exit(f"the corpus cache must be outside the repository: {path}")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def prepare_stdlib(cache: Path) -> tuple[Path, str]:
@@ -67,63 +57,15 @@ def prepare_stdlib(cache: Path) -> tuple[Path, str]:
 
 
 def prepare_package(cache: Path, name: str) -> tuple[Path, str]:
-    downloads = cache / "downloads"
-    downloads.mkdir(exist_ok=True)
-    archives = sorted(downloads.glob(f"{name}-*"))
-    if not archives:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:", name,
-             "-d", str(downloads)],
-            check=True,
-        )
-        archives = sorted(downloads.glob(f"{name}-*"))
-    archive = archives[-1]
-    stem = archive.name.removesuffix(".tar.gz").removesuffix(".zip").removesuffix(".whl")
+    archive = fetch_sdist(cache / "downloads", name, no_binary=":all:")
+    stem = archive.name.removesuffix(".tar.gz").removesuffix(".zip")
     version = stem[len(name) + 1:].split("-")[0]
-    dest = cache / stem
-    if not dest.exists():
-        tmp = cache / (stem + ".partial")
-        shutil.rmtree(tmp, ignore_errors=True)
-        if archive.name.endswith(".tar.gz"):
-            with tarfile.open(archive) as tar:
-                tar.extractall(tmp, filter="data")
-        else:
-            with zipfile.ZipFile(archive) as z:
-                z.extractall(tmp)
-        tmp.rename(dest)
-    return dest, f"{name} {version}"
+    extract(archive, cache / stem)
+    return cache / stem, f"{name} {version}"
 
 
 def prepare(cache: Path, name: str) -> tuple[Path, str]:
     return prepare_stdlib(cache) if name == "stdlib" else prepare_package(cache, name)
-
-
-def python_files(root: Path) -> dict[str, bytes]:
-    out = {}
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d not in SKIP]
-        for name in files:
-            path = Path(folder, name)
-            if name.endswith(".py") and path.is_file() and not path.is_symlink():
-                out[str(path.relative_to(root))] = path.read_bytes()
-    return out
-
-
-def run_cli(args: list[str], cwd: Path) -> tuple[int, str, str, float]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    start = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(REPO)!r}); import cli; cli.main()",
-         *args],
-        cwd=cwd, capture_output=True, text=True, env=env,
-    )
-    return proc.returncode, proc.stdout, proc.stderr, time.monotonic() - start
-
-
-def error_kind(message: str) -> str:
-    if message.startswith(engine.INTERNAL_ERROR):
-        return "crash"
-    return message.split(":")[0]  # "cannot parse", "cannot decode", "source contains a NUL byte", ...
 
 
 def plant_all(work: Path, files: dict[str, bytes]) -> list[tuple[str, str]]:
@@ -231,7 +173,7 @@ def main() -> None:
     parser.add_argument("--out", help="Write the table and details (JSON beside it) here.")
     parser.add_argument("--plant", default="", help="Corpora (comma-separated) also run with mistakes planted.")
     args = parser.parse_args()
-    cache = cache_dir(args.cache)
+    cache = cache_dir(args.cache, "ASYNCMEND_CORPORA", "asyncmend-corpora")
     commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True,
                             text=True).stdout.strip()
     rows = []
