@@ -8,7 +8,7 @@ from asyncmend.model import Finding, Rule
 
 from .astwalk import yields
 from .cancels import REMOVED, CancelAll
-from .drainfile import DrainFile, is_dotted, method_call, same
+from .drainfile import SHUTDOWNS, DrainFile, is_dotted, method_call, same
 from .flow import Scope, end, start
 
 
@@ -99,7 +99,6 @@ reported without a fix, since draining the whole set could wait forever.
 )
 
 
-_SHUTDOWNS = ("shutdown_asyncgens", "shutdown_default_executor")
 _SCHEDULERS = ("add_signal_handler", "call_soon", "call_soon_threadsafe", "call_later", "call_at")
 
 
@@ -147,28 +146,6 @@ class _Shapes:
                     return later
         return None
 
-    def _drains(self, scope: Scope, after: tuple[int, int], before: tuple[int, int] | None, loop) -> bool:
-        """Whether a call in the range may run the loop again (and so let cancelled tasks finish)."""
-        for call in scope.calls_between(after, before):
-            func = call.func
-            if method_call(call, "run_forever"):
-                return True
-            if method_call(call, "run_until_complete"):
-                arg = call.args[0] if call.args else None
-                if not method_call(arg, *_SHUTDOWNS):
-                    return True
-            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-            if name in self.file.runners:
-                return True
-            if loop is None or (self.file.exprs.qual(func) or "").startswith("asyncio."):
-                continue
-            if isinstance(func, ast.Attribute) and same(func.value, loop):
-                continue
-            args = [a.value if isinstance(a, ast.Starred) else a for a in call.args]
-            if any(same(a, loop) for a in [*args, *(k.value for k in call.keywords)]):
-                return True
-        return False
-
     def _effective_loop(self, scope: Scope, cancel: CancelAll) -> ast.expr | None:
         """The loop whose tasks a synchronous cancel-all takes."""
         if cancel.tasks.loop is not None:
@@ -191,7 +168,7 @@ class _Shapes:
         if any(method_call(c, "run_forever", "run_until_complete") for c in scope.calls):
             return None
         stop = self._stop_after(scope, cancel.stmt, lambda e: self.file.exprs.is_loop(e, scope))
-        if self._drains(scope, start(cancel.stmt), start(stop) if stop else None, None):
+        if self.file.drains(scope, start(cancel.stmt), start(stop) if stop else None, None):
             return None
         if stop is not None:
             return "stop"
@@ -225,7 +202,7 @@ class _Shapes:
                 outer in scope.enclosing(scope.owner[id(c)]) for c in runs
             ):
                 return None  # the next round runs the loop again
-        if self._drains(scope, start(cancel.stmt), None, loop):
+        if self.file.drains(scope, start(cancel.stmt), None, loop):
             return None
         close = next(
             (
@@ -297,7 +274,7 @@ class _Shapes:
                 runs = [
                     c for c in scope.calls
                     if method_call(c, "run_forever", "run_until_complete") and same(c.func.value, loop)
-                    and not (c.args and method_call(c.args[0], *_SHUTDOWNS))
+                    and not (c.args and method_call(c.args[0], *SHUTDOWNS))
                     and scope.follows(scope.owner[id(c)], stmt)
                 ]
                 if not runs:
@@ -308,7 +285,7 @@ class _Shapes:
                 if not forever and "registered" not in callbacks:
                     continue
                 run = max(forever, key=start) if forever else min(runs, key=start)
-                if self._drains(scope, end(run), start(stmt), loop):
+                if self.file.drains(scope, end(run), start(stmt), loop):
                     continue
                 if any(
                     end(run) < start(s) < start(stmt) and self.file.exprs.cancel_all(s, scope) is not None
@@ -329,7 +306,7 @@ class _Shapes:
         anchor = close
         while index > 0 and isinstance(block[index - 1], ast.Expr) and method_call(block[index - 1].value, "run_until_complete"):
             arg = block[index - 1].value.args[0] if block[index - 1].value.args else None
-            if not method_call(arg, *_SHUTDOWNS):
+            if not method_call(arg, *SHUTDOWNS):
                 break
             index -= 1
             anchor = block[index]
