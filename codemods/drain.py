@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 
 from asyncmend.model import Finding
 
-from . import cancel_drain, closed_pending, removed_api
+from . import cancel_drain, cancel_unawaited, closed_pending, removed_api
 from . import edits as edit_plans
 from .cancel_drain import AM201
+from .cancel_unawaited import AM204
 from .closed_pending import AM203
 from .drainfile import DrainFile
 from .lazy import lazy_command
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from asyncmend.source import SourceFile
 
 
-RULES = (AM201, AM202, AM203)
+RULES = (AM201, AM202, AM203, AM204)
 
 _REMOVED_TEXT = re.compile(r"\.\s*(all_tasks|current_task)\b")  # after an alias of Task, too
 
@@ -37,13 +38,15 @@ def check(src: "SourceFile") -> list[Finding]:
     text = src.text
     removed = "Task" in text and _REMOVED_TEXT.search(text) is not None
     cancels = "all_tasks" in text and ".cancel(" in text and (".stop(" in text or ".close(" in text)
+    cancelled = ".cancel(" in text and "async def" in text
     closes = ".close(" in text and ("run_until_complete" in text or "run_forever" in text)
-    if not removed and not cancels and not closes:
+    if not removed and not cancels and not closes and not cancelled:
         return []
     file = DrainFile(src)
     found = removed_api.find(file) if removed else []  # first: AM201 reuses its replacements
     found += cancel_drain.find(file) if cancels else []
-    return found + (closed_pending.find(file) if closes else [])
+    found += closed_pending.find(file) if closes else []
+    return found + (cancel_unawaited.find(file) if cancelled else [])
 
 
 def rewrite(module: "cst.Module", findings: list[Finding], locate: "Locator", context: "CodemodContext"):

@@ -95,6 +95,14 @@ class Spawns:
                 found.setdefault(node.attr, []).append(node)
         return found
 
+    def attribute_loads(self, attr: str) -> list[ast.Attribute]:
+        """Every read of an attribute named ``attr``, on any object, anywhere in the file."""
+        return list(self._attribute_loads.get(attr, ()))
+
+    def idle_use(self, use: ast.expr) -> bool:
+        """Whether this read of a task only cancels it or asks about it (never waits for it)."""
+        return self._use_idle(use, container=False)
+
     def _holder_idle(self, expr: ast.expr, scope: Scope, depth: int) -> bool:
         """Whether the value of ``expr`` is only kept, never waited for or handed on."""
         if depth > 3:
@@ -128,7 +136,7 @@ class Spawns:
         """Every read of a variable (anywhere in its function, or anywhere in the file for a module
         variable) or of an attribute of that name (on any object, anywhere in the file)."""
         if isinstance(holder, ast.Attribute):
-            return list(self._attribute_loads.get(holder.attr, ()))
+            return self.attribute_loads(holder.attr)
         root = scope.node if isinstance(scope.node, (ast.FunctionDef, ast.AsyncFunctionDef)) else self.file.src.tree
         return [
             n for n in ast.walk(root)
@@ -137,6 +145,14 @@ class Spawns:
 
     def _use_idle(self, use: ast.expr, container: bool) -> bool:
         parent = self._parents.get(id(use))
+        if isinstance(parent, (ast.If, ast.While, ast.IfExp)) and parent.test is use:
+            return True
+        if isinstance(parent, (ast.BoolOp, ast.UnaryOp)) and isinstance(self._parents.get(id(parent)), (ast.If, ast.BoolOp)):
+            return True
+        if isinstance(parent, ast.Compare) and all(
+            isinstance(c, ast.Constant) and c.value is None for c in parent.comparators
+        ) and parent.left is use:
+            return True
         if isinstance(parent, ast.Attribute) and parent.value is use:
             call = self._parents.get(id(parent))
             allowed = _IDLE_CONTAINER if container else _IDLE_METHODS
