@@ -39,7 +39,7 @@ def check(src: "SourceFile") -> list[Finding]:
     removed = "Task" in text and _REMOVED_TEXT.search(text) is not None
     cancels = "all_tasks" in text and ".cancel(" in text and (".stop(" in text or ".close(" in text)
     cancelled = ".cancel(" in text and "async def" in text
-    closes = ".close(" in text and ("run_until_complete" in text or "run_forever" in text)
+    closes = ".close(" in text and any(run in text for run in ("run_until_complete", "run_forever", "call_soon_threadsafe"))
     if not removed and not cancels and not closes and not cancelled:
         return []
     file = DrainFile(src)
