@@ -97,6 +97,10 @@ def _cancelled(file: DrainFile, spawns: Spawns, scope: Scope, stmt: ast.stmt) ->
         kind = None
     if kind is None or not _returns_without_waiting(scope, stmt, tasks):
         return None
+    if kind == "local" and not _only_waited_on_by_wait(file, spawns, scope, stmt, tasks.id):
+        return None  # awaited (or handed to wait_for, which waits for the cancellation) before
+    if kind == "attribute" and _may_be_current(file, spawns, scope, tasks.attr):
+        return None
     text = file.text(tasks)
     message = AM204.summary.format(tasks=text)
     if file.asyncio is None:
@@ -192,6 +196,65 @@ def _attribute_stores(scope: Scope, attr: str) -> list[ast.stmt]:
                     if isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.ctx, ast.Store):
                         out.append(stmt)
     return out
+
+
+def _only_waited_on_by_wait(file: DrainFile, spawns: Spawns, scope: Scope, cancel: ast.stmt, name: str) -> bool:
+    """Whether every read of ``name`` before the cancel only asks about the task, takes its result,
+    or hands it to ``asyncio.wait(...)`` (which never cancels nor finishes it)."""
+    for node in ast.walk(scope.node):
+        if not (isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)):
+            continue
+        if start(node) >= start(cancel) or spawns.idle_use(node, also=("result", "exception")):
+            continue
+        if not _in_wait(file, spawns, node):
+            return False
+    return True
+
+
+def _in_wait(file: DrainFile, spawns: Spawns, node: ast.expr) -> bool:
+    parent = spawns.parent(node)
+    if isinstance(parent, (ast.List, ast.Set, ast.Tuple)):
+        node, parent = parent, spawns.parent(parent)
+    return isinstance(parent, ast.Call) and parent.args[:1] == [node] and _is_wait(file, parent)
+
+
+def _may_be_current(file: DrainFile, spawns: Spawns, cancelling: Scope, attr: str) -> bool:
+    """Whether the function that cancels ``self.<attr>`` may run inside that very task: it is
+    reached, through calls the file shows (not through tasks started on the way), from the coroutine
+    the task runs, or that coroutine dispatches through ``getattr(self, <computed name>)``."""
+    todo: list[Scope] = []
+    for scope in file.scopes:
+        for stmt in _attribute_stores(scope, attr):
+            spawn = spawns.spawn(stmt.value, scope)
+            if spawn is not None and isinstance(spawn.coro, ast.Call):
+                callee = file.callee(spawn.coro, scope)
+                if callee is not None:
+                    todo.append(callee)
+    seen: set[int] = set()
+    while todo:
+        scope = todo.pop()
+        if scope is cancelling:
+            return True
+        if id(scope) in seen or len(seen) > 60:
+            continue
+        seen.add(id(scope))
+        for call in scope.calls:
+            if _dynamic_dispatch(call):
+                return True
+            if any(spawns.spawn(outer, scope) for outer in spawns.ancestors(call)):
+                continue  # runs in a task of its own
+            callee = file.callee(call, scope)
+            if callee is not None:
+                todo.append(callee)
+    return False
+
+
+def _dynamic_dispatch(call: ast.Call) -> bool:
+    return (
+        isinstance(call.func, ast.Name) and call.func.id == "getattr" and len(call.args) >= 2
+        and isinstance(call.args[0], ast.Name) and call.args[0].id == "self"
+        and not isinstance(call.args[1], ast.Constant)
+    )
 
 
 def _returns_without_waiting(scope: Scope, stmt: ast.stmt, tasks: ast.expr) -> bool:

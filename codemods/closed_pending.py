@@ -21,11 +21,13 @@ or another thread's `run_forever()` ended with `loop.call_soon_threadsafe(loop.s
 closes with `loop.close()` while the code shows that a task may still be pending, and nothing
 cancels and drains the tasks in between. A task may be pending when:
 
-- a task started in what the loop runs is never waited for: `asyncio.create_task(...)`,
-  `asyncio.ensure_future(...)`, `loop.create_task(...)` or `asyncio.run_coroutine_threadsafe(...)`
-  whose result is thrown away, or kept and only cancelled (in the function that runs the loop, or in
-  a coroutine of this file that the loop runs: the one given to `run_until_complete`, those it
-  awaits or starts, and those handed to a call by name, such as a server's connection handler);
+- a task that keeps running is started in what the loop runs and never waited for:
+  `asyncio.create_task(...)`, `asyncio.ensure_future(...)`, `loop.create_task(...)` or
+  `asyncio.run_coroutine_threadsafe(...)` whose result is thrown away, or kept and only cancelled
+  (in the function that runs the loop, or in a coroutine of this file that the loop runs: the one
+  given to `run_until_complete`, those it awaits or starts, and those handed to a call by name, such
+  as a server's connection handler). "Keeps running": the task's coroutine is a function of this
+  file that awaits in a loop (a poller, a heartbeat, a reader) and does not stop the loop itself;
 - `run_until_complete(...)` is interrupted by a `KeyboardInterrupt` the code catches before
   `close()`: the coroutine it ran is left pending.
 
@@ -74,10 +76,11 @@ close", `asyncio.run(main())` is the shorter way. The shutdown calls the code al
 added again; `shutdown_default_executor()` is guarded because Python 3.8 and older lack it.
 
 The rule stays silent when it cannot tell: the loop runs only coroutines it cannot see (another
-module's), every task started is awaited, gathered, handed to a `TaskGroup`, passed on, returned or
+module's), a task left behind runs a coroutine it cannot see or one that does not loop (it may
+well have finished before `close()`), every task started is awaited, gathered, handed to a `TaskGroup`, passed on, returned or
 waited for through `.result()` anywhere in the file, the code runs the loop again (or hands it to a
-helper) between the last run and `close()`, or the file uses `asyncio.all_tasks()` at all (cancelling
-and draining every task is AM201's business).
+helper) between the last run and `close()`, or the file calls anything named `all_tasks` (cancelling and
+draining every task is AM201's business).
 
 ## Fix safety
 Unsafe: before `close()` the fix cancels every task still pending and runs their cleanup, on every
@@ -117,7 +120,11 @@ def find(file: DrainFile) -> list[Finding]:
 
 
 def _uses_all_tasks(file: DrainFile) -> bool:
-    return any(file.exprs.is_all_tasks(call) for scope in file.scopes for call in scope.calls)
+    """Any call of something named ``all_tasks`` (by name: compatibility imports bind it twice)."""
+    return any(
+        getattr(call.func, "attr", getattr(call.func, "id", None)) == "all_tasks"
+        for scope in file.scopes for call in scope.calls
+    )
 
 
 def _closed(file: DrainFile, spawns: Spawns, scope: Scope, close: ast.Expr, loop: ast.expr) -> Finding | None:
@@ -168,8 +175,8 @@ def _reason(file, spawns: Spawns, scope: Scope, close: ast.stmt, loop: ast.expr,
             continue
         if spawn.coro is not None:
             roots.append(spawn.coro)
-        if spawns.left(spawn) and not _stops_loop(file, spawn.coro, scope):
-            return f"the task of `{_short(file, spawn.coro or spawn.call)}` is never awaited"
+        if spawns.left(spawn) and _keeps_running(file, spawn.coro, scope):
+            return f"the task of `{_short(file, spawn.coro)}` is never awaited"
     for run in last:
         roots.extend(run.args[:1])
         if method_call(run, "run_forever", "call_soon_threadsafe"):
@@ -190,8 +197,8 @@ def _reason_in_coroutines(file: DrainFile, spawns: Spawns, scope: Scope, roots: 
         for call in coro.calls:
             spawn = spawns.spawn(call, coro)
             if spawn is not None and not (file.exprs.qual(call.func) or "").endswith("run_coroutine_threadsafe"):
-                if spawns.left(spawn) and not _stops_loop(file, spawn.coro, coro):
-                    return f"the task of `{_short(file, spawn.coro or call)}` started in `{coro.node.name}()` is never awaited"
+                if spawns.left(spawn) and _keeps_running(file, spawn.coro, coro):
+                    return f"the task of `{_short(file, spawn.coro)}` started in `{coro.node.name}()` is never awaited"
             inner = file.callee(call, coro)
             if inner is not None and inner.is_async:
                 todo.append(inner)
@@ -214,10 +221,19 @@ def _coroutines_of(file: DrainFile, expr: ast.expr, scope: Scope) -> list[Scope]
     return []
 
 
-def _stops_loop(file: DrainFile, coro: ast.expr | None, scope: Scope) -> bool:
-    """Whether the task's coroutine stops the loop itself (it ends with the loop, not left behind)."""
+def _keeps_running(file: DrainFile, coro: ast.expr | None, scope: Scope) -> bool:
+    """Whether the task's coroutine is a function of this file that keeps running: it awaits in a
+    loop (a poller, a heartbeat, a reader). A one-shot coroutine, or one the file does not show, may
+    well have finished before ``close()``; one that stops the loop itself ends with it."""
     targets = _coroutines_of(file, coro, scope) if coro is not None else []
-    return any(method_call(c, "stop") and not c.args for target in targets for c in target.calls)
+    if not targets or any(method_call(c, "stop") and not c.args for t in targets for c in t.calls):
+        return False
+    return any(
+        isinstance(outer, (ast.While, ast.For, ast.AsyncFor)) and (
+            isinstance(outer, ast.AsyncFor) or any(start(outer) < start(a) <= end(outer) for a in t.awaits)
+        )
+        for t in targets for outer in t.statements
+    )
 
 
 def _interrupted(scope: Scope, run: ast.Call, close: ast.stmt) -> bool:

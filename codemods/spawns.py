@@ -99,9 +99,24 @@ class Spawns:
         """Every read of an attribute named ``attr``, on any object, anywhere in the file."""
         return list(self._attribute_loads.get(attr, ()))
 
-    def idle_use(self, use: ast.expr) -> bool:
-        """Whether this read of a task only cancels it or asks about it (never waits for it)."""
+    def idle_use(self, use: ast.expr, also: tuple[str, ...] = ()) -> bool:
+        """Whether this read of a task only cancels it or asks about it (never waits for it); ``also``:
+        more methods that count as such."""
+        parent = self._parents.get(id(use))
+        if also and isinstance(parent, ast.Attribute) and parent.attr in also:
+            call = self._parents.get(id(parent))
+            return isinstance(call, ast.Call) and call.func is parent
         return self._use_idle(use, container=False)
+
+    def parent(self, node: ast.AST) -> ast.AST | None:
+        return self._parents.get(id(node))
+
+    def ancestors(self, node: ast.AST):
+        """The nodes around ``node``, innermost first, up to its statement."""
+        node = self._parents.get(id(node))
+        while node is not None and not isinstance(node, ast.stmt):
+            yield node
+            node = self._parents.get(id(node))
 
     def _holder_idle(self, expr: ast.expr, scope: Scope, depth: int) -> bool:
         """Whether the value of ``expr`` is only kept, never waited for or handed on."""

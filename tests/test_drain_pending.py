@@ -87,7 +87,8 @@ SPAWNED = """\
 import asyncio
 
 async def beat():
-    await asyncio.sleep(1)
+    while True:
+        await asyncio.sleep(1)
 
 async def main():
     {body}
@@ -146,6 +147,13 @@ def test_tasks_waited_for_are_not_a_finding(body):
         # the task stops the loop itself: it ends with it
         "import asyncio\nasync def main(loop):\n    loop.stop()\nloop = asyncio.new_event_loop()\n"
         "loop.create_task(main(loop))\nloop.run_forever()\nloop.close()\n",
+        # a task of a one-shot coroutine, or of one the file does not show, may have finished
+        SPAWNED.format(body="asyncio.create_task(once())") + "async def once():\n    await asyncio.sleep(0)\n",
+        SPAWNED.format(body="asyncio.create_task(asyncio.sleep(1))"),
+        # compatibility imports bind all_tasks twice: still the file's own business
+        "try:\n    from asyncio import all_tasks\nexcept ImportError:\n    all_tasks = None\n"
+        + SPAWNED.format(body="asyncio.create_task(beat())").replace(
+            "loop.close()", "loop.run_until_complete(asyncio.gather(*all_tasks(loop)))\nloop.close()"),
         # a KeyboardInterrupt handler that is not followed by close()
         "import asyncio\nfrom app import main\nloop = asyncio.new_event_loop()\ntry:\n"
         "    loop.run_until_complete(main())\n    loop.close()\nexcept KeyboardInterrupt:\n    pass\n",
@@ -166,7 +174,8 @@ def test_thread_loop_not_joined_is_reported_without_fix():
     code = """\
         import asyncio
         async def listen():
-            await asyncio.sleep(10)
+            async for line in lines():
+                print(line)
         def main(loop):
             asyncio.run_coroutine_threadsafe(listen(), loop)
             loop.call_soon_threadsafe(loop.stop)
@@ -196,12 +205,52 @@ def test_thread_loop_not_joined_is_reported_without_fix():
         # an attribute that is sometimes something else
         "import asyncio\nclass C:\n    def start(self, loop):\n        self._t = asyncio.create_task(w())\n"
         "        self._t = loop.call_later(1, print)\n    async def close(self):\n        self._t.cancel()\n",
+        # handed to wait_for, which cancels it on timeout and waits for that
+        "import asyncio\nasync def f(c):\n    t = asyncio.ensure_future(c)\n    try:\n"
+        "        return await asyncio.wait_for(t, 1)\n    except asyncio.TimeoutError:\n        t.cancel()\n        raise\n",
+        # the method that cancels may run inside that very task
+        "import asyncio\nclass C:\n    def start(self):\n        self._t = asyncio.create_task(self.run())\n"
+        "    async def run(self):\n        await self.quit()\n    async def quit(self):\n        self._t.cancel()\n",
+        "import asyncio\nclass C:\n    def start(self):\n        self._t = asyncio.create_task(self.run())\n"
+        "    async def run(self):\n        await getattr(self, 'on_' + self.cmd)()\n    async def on_quit(self):\n        self._t.cancel()\n",
         # cancelled in synchronous code: no coroutine to await them in
         "import asyncio\ndef f(c):\n    t = asyncio.ensure_future(c)\n    t.cancel()\n",
     ],
 )
 def test_cancelled_not_awaited_silent(code):
     assert findings(code, "AM204") == []
+
+
+def test_cancelling_method_reached_only_through_another_task_is_found():
+    code = """\
+        import asyncio
+        class C:
+            def start(self):
+                self._t = asyncio.create_task(self.run())
+            async def run(self):
+                while True:
+                    await asyncio.sleep(1)
+                asyncio.create_task(self.close())
+            async def close(self):
+                self._t.cancel()
+        """
+    [finding] = findings(code, "AM204")
+    assert finding.line == 10
+
+
+def test_cancelled_after_wait_is_found():
+    code = """\
+        import asyncio
+        async def f(a, b):
+            ta, tb = asyncio.create_task(a), asyncio.create_task(b)
+            t = asyncio.create_task(a)
+            await asyncio.wait([t, tb], return_when=asyncio.FIRST_COMPLETED)
+            if t.done():
+                return t.result()
+            t.cancel()
+        """
+    [finding] = findings(code, "AM204")
+    assert finding.line == 8 and finding.fix.safety == "safe"
 
 
 def test_cancelled_attribute_fix_is_unsafe_local_is_safe():
