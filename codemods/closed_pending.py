@@ -5,6 +5,7 @@ import ast
 
 from asyncmend.model import Finding, Rule
 
+from .astwalk import walk_own
 from .drainfile import SHUTDOWNS, DrainFile, is_dotted, method_call, same
 from .flow import Scope, end, start
 from .spawns import Spawns
@@ -72,7 +73,7 @@ finally:
     loop.close()
 ```
 which is what `asyncio.run(main())` does; where the whole block is "new loop, run one coroutine,
-close", `asyncio.run(main())` is the shorter way. The shutdown calls the code already makes are not
+close" (`loop` used nowhere else), the message says that `asyncio.run(main())` is the shorter way. The shutdown calls the code already makes are not
 added again; `shutdown_default_executor()` is guarded because Python 3.8 and older lack it.
 
 The rule stays silent when it cannot tell: the loop runs only coroutines it cannot see (another
@@ -141,6 +142,9 @@ def _closed(file: DrainFile, spawns: Spawns, scope: Scope, close: ast.Expr, loop
     if reason is None:
         return None
     loop_text = file.text(loop)
+    plain = _plain_run(file, scope, close, loop)
+    if plain is not None:
+        reason += f" (this block is `{file.asyncio[0] if file.asyncio else 'asyncio'}.run({_short(file, plain)})` written out)"
     message = AM203.summary.format(loop=loop_text, reason=reason)
     fixable = file.asyncio is not None and (
         any(method_call(c, *_RUNS) for c in last) or _joined_and_owned(file, scope, close, loop, last)
@@ -251,6 +255,58 @@ def _catches_interrupt(handler: ast.ExceptHandler) -> bool:
     if handler.type is None:
         return True
     return any(isinstance(n, ast.Name) and n.id in _INTERRUPTS for n in ast.walk(handler.type))
+
+
+def _plain_run(file: DrainFile, scope: Scope, close: ast.stmt, loop: ast.expr) -> ast.expr | None:
+    """The coroutine of a block that only makes a new loop, runs one coroutine and closes the loop,
+    which ``asyncio.run()`` says in one line: ``loop = asyncio.new_event_loop()``, perhaps
+    ``asyncio.set_event_loop(loop)``, then ``loop.run_until_complete(<coro>)`` and ``loop.close()``,
+    one after the other or as ``try:``/``finally:``, with ``loop`` used nowhere else."""
+    if not isinstance(loop, ast.Name):
+        return None
+    block, index = scope.block_of(close)
+    parent, field, _ = scope.path(close)[-1]
+    if isinstance(parent, ast.Try) and field == "finalbody":
+        if parent.handlers or parent.orelse or len(block) != 1:
+            return None
+        outer, outer_index = scope.block_of(parent)
+        before = outer[:outer_index] + parent.body
+    else:
+        before = block[:index]
+    if len(before) < 2:
+        return None
+    run, rest = before[-1], before[:-1]
+    if not (isinstance(run, ast.Expr) and method_call(run.value, "run_until_complete") and len(run.value.args) == 1):
+        return None
+    sets = _sets_loop(file, rest[-1], loop.id)
+    made = rest[-2] if sets and len(rest) > 1 else rest[-1]
+    if not (
+        isinstance(made, ast.Assign) and len(made.targets) == 1 and _is_name(made.targets[0], loop.id)
+        and file.exprs.is_call_to(made.value, {"asyncio.new_event_loop", "asyncio.events.new_event_loop"})
+    ):
+        return None
+    if isinstance(scope.node, ast.Module):
+        # functions that read the module's loop (not one of their own) use it too
+        uses = sum(isinstance(n, ast.Name) and n.id == loop.id for n in walk_own(scope.node.body))
+        if any(
+            loop.id not in other.stores and any(isinstance(n, ast.Name) and n.id == loop.id for n in walk_own(other.node.body))
+            for other in file.scopes if other is not scope
+        ):
+            return None
+    else:
+        uses = sum(isinstance(n, ast.Name) and n.id == loop.id for n in ast.walk(scope.node))
+    return run.value.args[0] if uses == 3 + sets else None
+
+
+def _is_name(expr: ast.expr, name: str) -> bool:
+    return isinstance(expr, ast.Name) and expr.id == name
+
+
+def _sets_loop(file: DrainFile, stmt: ast.stmt, name: str) -> bool:
+    return (
+        isinstance(stmt, ast.Expr) and file.exprs.is_call_to(stmt.value, {"asyncio.set_event_loop"})
+        and len(stmt.value.args) == 1 and _is_name(stmt.value.args[0], name)
+    )
 
 
 def _joined_and_owned(file: DrainFile, scope: Scope, close: ast.stmt, loop: ast.expr, last: list[ast.Call]) -> bool:

@@ -270,3 +270,11 @@ def test_cancelled_attribute_fix_is_unsafe_local_is_safe():
                 t.cancel()
         """
     assert [(f.line, f.fix.safety) for f in findings(code, "AM204")] == [(7, "unsafe"), (13, "safe")]
+
+
+def test_plain_block_suggests_asyncio_run():
+    [finding] = findings(SPAWNED.format(body="asyncio.create_task(beat())"), "AM203")
+    assert finding.message.endswith("(this block is `asyncio.run(main())` written out)")
+    code = SPAWNED.format(body="asyncio.create_task(beat())") + "\ndef later():\n    return loop\n"
+    [finding] = findings(code, "AM203")
+    assert "asyncio.run" not in finding.message
