@@ -5,6 +5,7 @@ import ast
 
 from asyncmend.model import Finding, Rule
 
+from .astwalk import yields
 from .drainfile import DrainFile, method_call
 from .flow import Scope, end, start
 from .spawns import Spawns
@@ -63,6 +64,8 @@ that is not shown to be a task (a timer handle, a future, a parameter).
 Safe for tasks the coroutine started itself (a variable, or the `pending` set of tasks it built):
 nothing else can be waiting for them. Unsafe for a task held in an attribute: other code may expect
 `close()` to return at once, and a task that ignores its cancellation would now keep it waiting.
+Unsafe in an async generator (an `@asynccontextmanager`, say): its `finally:` may run while the
+generator is being closed, where a new `await` is refused.
 
 ## References
 - [asyncio: Task Cancellation](https://docs.python.org/3/library/asyncio-task.html#task-cancellation)
@@ -107,7 +110,8 @@ def _cancelled(file: DrainFile, spawns: Spawns, scope: Scope, stmt: ast.stmt) ->
         return file.finding(AM204, stmt, stmt, message, None)
     aio = file.asyncio[0]
     code = f"await {aio}.gather({'*' if many else ''}{text}, return_exceptions=True)"
-    safety = "unsafe" if kind == "attribute" else "safe"
+    # an async generator's ``finally:`` may run while it is being closed, where awaiting is refused
+    safety = "unsafe" if kind == "attribute" or yields(scope.node) else "safe"
     return file.finding(AM204, stmt, stmt, message, file.fix(safety, [file.statement_edit("after", stmt, [code])]))
 
 

@@ -278,3 +278,17 @@ def test_plain_block_suggests_asyncio_run():
     code = SPAWNED.format(body="asyncio.create_task(beat())") + "\ndef later():\n    return loop\n"
     [finding] = findings(code, "AM203")
     assert "asyncio.run" not in finding.message
+
+
+def test_cancel_in_an_async_generator_gets_an_unsafe_fix():
+    code = """\
+        import asyncio
+        async def serving(server):
+            task = asyncio.create_task(server.serve())
+            try:
+                yield server
+            finally:
+                task.cancel()
+        """
+    [finding] = findings(code, "AM204")
+    assert finding.fix.safety == "unsafe"
