@@ -7,8 +7,8 @@ import re
 from asyncmend.model import Finding, Rule
 
 from .astwalk import yields
-from .cancels import REMOVED, CancelAll
-from .drainfile import DrainFile, is_dotted, method_call, same
+from .cancels import REMOVED, CancelAll, TaskSet
+from .drainfile import SHUTDOWNS, DrainFile, is_dotted, method_call, same
 from .flow import Scope, end, start
 
 
@@ -32,7 +32,10 @@ the cancelled tasks have finished:
 4. a coroutine cancels every task, itself included, and then calls `loop.stop()`.
 
 "Every task" is `asyncio.all_tasks(...)` (or the removed `asyncio.Task.all_tasks(...)`), directly, in
-`list`/`set`/`tuple`, filtered in a comprehension, or through a variable bound once to it.
+`list`/`set`/`tuple`, filtered in a comprehension, or through a variable bound once to it. A call of a
+function of the same file that cancels every task (and neither waits nor stops afterwards), or of a
+function that calls such a helper, counts as the cancel itself, with the helper's `loop` parameter
+standing for the argument the call passes.
 
 ## Why is this bad?
 `task.cancel()` only *asks* a task to stop: the `CancelledError` is raised inside the task the next
@@ -99,7 +102,6 @@ reported without a fix, since draining the whole set could wait forever.
 )
 
 
-_SHUTDOWNS = ("shutdown_asyncgens", "shutdown_default_executor")
 _SCHEDULERS = ("add_signal_handler", "call_soon", "call_soon_threadsafe", "call_later", "call_at")
 
 
@@ -113,13 +115,18 @@ class _Shapes:
     def __init__(self, file: DrainFile):
         self.file = file
         self.claimed: set[int] = set()  # stop() statements a fix already drains before
+        self.helpers = _cancel_helpers(file)
+
+    def _cancel_at(self, stmt: ast.stmt, scope: Scope) -> CancelAll | None:
+        """A cancel-all statement, or a call of a helper of this file that cancels every task."""
+        return self.file.exprs.cancel_all(stmt, scope) or _helper_call(self.file, self.helpers, stmt, scope)
 
     def find(self) -> list[Finding]:
         found: list[Finding] = []
         callbacks: set[str] = set()  # "stop" and/or "registered": how the cancelling callbacks look
         for scope in self.file.scopes:
             for stmt in scope.statements:
-                cancel = self.file.exprs.cancel_all(stmt, scope)
+                cancel = self._cancel_at(stmt, scope)
                 if cancel is None:
                     continue
                 if scope.is_async:
@@ -147,28 +154,6 @@ class _Shapes:
                     return later
         return None
 
-    def _drains(self, scope: Scope, after: tuple[int, int], before: tuple[int, int] | None, loop) -> bool:
-        """Whether a call in the range may run the loop again (and so let cancelled tasks finish)."""
-        for call in scope.calls_between(after, before):
-            func = call.func
-            if method_call(call, "run_forever"):
-                return True
-            if method_call(call, "run_until_complete"):
-                arg = call.args[0] if call.args else None
-                if not method_call(arg, *_SHUTDOWNS):
-                    return True
-            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-            if name in self.file.runners:
-                return True
-            if loop is None or (self.file.exprs.qual(func) or "").startswith("asyncio."):
-                continue
-            if isinstance(func, ast.Attribute) and same(func.value, loop):
-                continue
-            args = [a.value if isinstance(a, ast.Starred) else a for a in call.args]
-            if any(same(a, loop) for a in [*args, *(k.value for k in call.keywords)]):
-                return True
-        return False
-
     def _effective_loop(self, scope: Scope, cancel: CancelAll) -> ast.expr | None:
         """The loop whose tasks a synchronous cancel-all takes."""
         if cancel.tasks.loop is not None:
@@ -191,7 +176,7 @@ class _Shapes:
         if any(method_call(c, "run_forever", "run_until_complete") for c in scope.calls):
             return None
         stop = self._stop_after(scope, cancel.stmt, lambda e: self.file.exprs.is_loop(e, scope))
-        if self._drains(scope, start(cancel.stmt), start(stop) if stop else None, None):
+        if self.file.drains(scope, start(cancel.stmt), start(stop) if stop else None, None):
             return None
         if stop is not None:
             return "stop"
@@ -225,7 +210,7 @@ class _Shapes:
                 outer in scope.enclosing(scope.owner[id(c)]) for c in runs
             ):
                 return None  # the next round runs the loop again
-        if self._drains(scope, start(cancel.stmt), None, loop):
+        if self.file.drains(scope, start(cancel.stmt), None, loop):
             return None
         close = next(
             (
@@ -297,7 +282,7 @@ class _Shapes:
                 runs = [
                     c for c in scope.calls
                     if method_call(c, "run_forever", "run_until_complete") and same(c.func.value, loop)
-                    and not (c.args and method_call(c.args[0], *_SHUTDOWNS))
+                    and not (c.args and method_call(c.args[0], *SHUTDOWNS))
                     and scope.follows(scope.owner[id(c)], stmt)
                 ]
                 if not runs:
@@ -308,10 +293,10 @@ class _Shapes:
                 if not forever and "registered" not in callbacks:
                     continue
                 run = max(forever, key=start) if forever else min(runs, key=start)
-                if self._drains(scope, end(run), start(stmt), loop):
+                if self.file.drains(scope, end(run), start(stmt), loop):
                     continue
                 if any(
-                    end(run) < start(s) < start(stmt) and self.file.exprs.cancel_all(s, scope) is not None
+                    end(run) < start(s) < start(stmt) and self._cancel_at(s, scope) is not None
                     for s in scope.statements
                 ):
                     continue  # a cancel between them is judged on its own (shapes 2 and 3)
@@ -329,7 +314,7 @@ class _Shapes:
         anchor = close
         while index > 0 and isinstance(block[index - 1], ast.Expr) and method_call(block[index - 1].value, "run_until_complete"):
             arg = block[index - 1].value.args[0] if block[index - 1].value.args else None
-            if not method_call(arg, *_SHUTDOWNS):
+            if not method_call(arg, *SHUTDOWNS):
                 break
             index -= 1
             anchor = block[index]
@@ -356,11 +341,12 @@ class _Shapes:
         message = AM201.summary.format(action=f"{self.file.text(stop.value.func.value)}.stop()")
         span = self._cancel_span(cancel)
         tasks = cancel.tasks
-        unclear = not cancel.complete or (cancel.via and tasks.kind == "generator")
+        # a helper's cancel cannot be narrowed to leave this task out, so it cannot await the others
+        unclear = not cancel.complete or (cancel.via and tasks.kind == "generator") or cancel.helper is not None
         # another cancel might hit this very task, which must live on to await the gather
         unclear = unclear or any(method_call(c, "cancel") for c in scope.calls_between(end(cancel.stmt), start(stop)))
         unclear = unclear or any(
-            other is not cancel.stmt and start(other) < start(stop) and self.file.exprs.cancel_all(other, scope)
+            other is not cancel.stmt and start(other) < start(stop) and self._cancel_at(other, scope)
             for other in scope.statements
         )
         if unclear or self.file.asyncio is None or not self._claim(stop):
@@ -390,6 +376,74 @@ class _Shapes:
         var = next(v for v in ("t", "task", "t_", "task_") if not re.search(rf"\b{v}\b", source) and v != aio)
         body = f"{var} for {var} in {source} if {var} is not {aio}.current_task()"
         return {"set": f"{{{body}}}", "list": f"[{body}]", "tuple": f"tuple({body})"}.get(kind, f"[{body}]")
+
+
+def _cancel_helpers(file: DrainFile) -> dict[int, CancelAll]:
+    """Functions of this file that cancel every task and return without waiting, stopping or closing
+    (by the id of their ``def``), with the cancel they make; helpers that call helpers too."""
+    helpers: dict[int, CancelAll] = {}
+    functions = [s for s in file.scopes if isinstance(s.node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    for _ in range(3):  # a helper of a helper of a helper
+        grown = False
+        for scope in functions:
+            if id(scope.node) in helpers:
+                continue
+            for stmt in scope.statements:
+                cancel = file.exprs.cancel_all(stmt, scope) or _helper_call(file, helpers, stmt, scope)
+                if cancel is None or not cancel.complete or scope.enclosing(stmt):
+                    continue
+                after = [c for c in scope.calls_between(end(stmt), None) if method_call(c, "stop", "close", "cancel")]
+                if after or scope.awaits_between(end(stmt), None) or file.drains(scope, end(stmt), None, cancel.tasks.loop):
+                    continue
+                helpers[id(scope.node)] = cancel
+                grown = True
+                break
+        if not grown:
+            break
+    return helpers
+
+
+def _helper_call(file: DrainFile, helpers: dict[int, CancelAll], stmt: ast.stmt, scope: Scope) -> CancelAll | None:
+    """``helper(...)`` (or ``await helper(...)``) as a statement, for a helper that cancels every task:
+    the cancel it makes, seen from here (its ``loop`` parameter replaced by the argument given)."""
+    if not helpers or not isinstance(stmt, ast.Expr):
+        return None
+    call = stmt.value.value if isinstance(stmt.value, ast.Await) else stmt.value
+    if not isinstance(call, ast.Call):
+        return None
+    callee = file.callee(call, scope)
+    inner = helpers.get(id(callee.node)) if callee is not None else None
+    if inner is None or isinstance(stmt.value, ast.Await) != callee.is_async:
+        return None
+    loop = _argument_for(inner.tasks.loop, callee, call)
+    if inner.tasks.loop is not None and loop is None:
+        return None
+    tasks = TaskSet(call, inner.tasks.call, loop, "set", inner.tasks.excludes_current, call)
+    return CancelAll(stmt, "", call, tasks, None, None, inner.excludes_current, True, callee.node.name)
+
+
+def _argument_for(expr: ast.expr | None, callee: Scope, call: ast.Call) -> ast.expr | None:
+    """What ``expr`` of the callee (a parameter, or ``self.<attr>`` seen from a method of the same
+    object) is at this call; None when the call does not show it."""
+    if expr is None:
+        return None
+    if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self":
+        bound = isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) and call.func.value.id == "self"
+        return expr if bound else None
+    if not isinstance(expr, ast.Name) or expr.id not in callee.params:
+        return None
+    for keyword in call.keywords:
+        if keyword.arg == expr.id:
+            return keyword.value
+    a = callee.node.args
+    positional = [p.arg for p in (*a.posonlyargs, *a.args)]
+    if isinstance(call.func, ast.Attribute) and positional and positional[0] in ("self", "cls"):
+        positional = positional[1:]
+    if expr.id in positional and not any(isinstance(arg, ast.Starred) for arg in call.args):
+        index = positional.index(expr.id)
+        if index < len(call.args):
+            return call.args[index]
+    return None
 
 
 def _has_async_generators(tree: ast.Module) -> bool:

@@ -54,6 +54,7 @@ class CancelAll:
     assign: ast.Assign | None
     excludes_current: bool  # the current task is left out, by the set or by the loop's condition
     complete: bool  # every task of the set (but the current one) is cancelled
+    helper: str | None = None  # the function of this file that does the cancel, when ``stmt`` calls it
 
 
 class TaskExprs:

@@ -1,4 +1,5 @@
-"""The drain family: cancel without drain (AM201) and the task API removed in Python 3.9 (AM202).
+"""The drain family: tasks left behind. Cancel without drain (AM201), the task API removed in Python
+3.9 (AM202), a loop closed with tasks pending (AM203), tasks cancelled and never awaited (AM204).
 
 Detection reads the ``ast`` (``drainfile``: scopes and statement order from ``flow``, asyncio names
 from ``cancels``); every finding carries its fix as plain edits, which ``rewrite`` applies with
@@ -11,9 +12,11 @@ from typing import TYPE_CHECKING
 
 from asyncmend.model import Finding
 
-from . import cancel_drain, removed_api
+from . import cancel_drain, cancel_unawaited, closed_pending, removed_api
 from . import edits as edit_plans
 from .cancel_drain import AM201
+from .cancel_unawaited import AM204
+from .closed_pending import AM203
 from .drainfile import DrainFile
 from .lazy import lazy_command
 from .removed_api import AM202
@@ -26,7 +29,7 @@ if TYPE_CHECKING:
     from asyncmend.source import SourceFile
 
 
-RULES = (AM201, AM202)
+RULES = (AM201, AM202, AM203, AM204)
 
 _REMOVED_TEXT = re.compile(r"\.\s*(all_tasks|current_task)\b")  # after an alias of Task, too
 
@@ -35,11 +38,15 @@ def check(src: "SourceFile") -> list[Finding]:
     text = src.text
     removed = "Task" in text and _REMOVED_TEXT.search(text) is not None
     cancels = "all_tasks" in text and ".cancel(" in text and (".stop(" in text or ".close(" in text)
-    if not removed and not cancels:
+    cancelled = ".cancel(" in text and "async def" in text
+    closes = ".close(" in text and any(run in text for run in ("run_until_complete", "run_forever", "call_soon_threadsafe"))
+    if not removed and not cancels and not closes and not cancelled:
         return []
     file = DrainFile(src)
     found = removed_api.find(file) if removed else []  # first: AM201 reuses its replacements
-    return found + (cancel_drain.find(file) if cancels else [])
+    found += cancel_drain.find(file) if cancels else []
+    found += closed_pending.find(file) if closes else []
+    return found + (cancel_unawaited.find(file) if cancelled else [])
 
 
 def rewrite(module: "cst.Module", findings: list[Finding], locate: "Locator", context: "CodemodContext"):

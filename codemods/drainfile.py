@@ -8,11 +8,14 @@ from typing import TYPE_CHECKING
 from asyncmend.model import Finding, Fix, Rule
 
 from .cancels import TaskExprs
-from .flow import scopes
+from .flow import Scope, scopes
 from .names import Names
 
 if TYPE_CHECKING:
     from asyncmend.source import SourceFile
+
+
+SHUTDOWNS = ("shutdown_asyncgens", "shutdown_default_executor")
 
 
 def same(a: ast.AST | None, b: ast.AST | None) -> bool:
@@ -42,6 +45,7 @@ class DrainFile:
         self.asyncio = self.names.module_ref("asyncio")
         self.scope_of = {key: s for s in self.scopes for key in s.owner}
         self.defined_in = {id(stmt): s for s in self.scopes for stmt in s.statements}
+        self.scope_of_def = {id(s.node): s for s in self.scopes}
         self.runners = {
             s.node.name
             for s in self.scopes
@@ -54,6 +58,57 @@ class DrainFile:
         for line in src.lines:
             starts.append(starts[-1] + len(line))
         self._line_starts = starts
+
+    def drains(self, scope: Scope, after: tuple[int, int], before: tuple[int, int] | None, loop) -> bool:
+        """Whether a call in the range may run the loop again (and so let cancelled tasks finish): a
+        run that is not a shutdown, a function of this file that runs a loop, or a helper handed
+        ``loop``."""
+        for call in scope.calls_between(after, before):
+            func = call.func
+            if method_call(call, "run_forever"):
+                return True
+            if method_call(call, "run_until_complete"):
+                arg = call.args[0] if call.args else None
+                if not method_call(arg, *SHUTDOWNS):
+                    return True
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if name in self.runners:
+                return True
+            if loop is None or (self.exprs.qual(func) or "").startswith("asyncio."):
+                continue
+            if isinstance(func, ast.Attribute) and same(func.value, loop):
+                continue
+            args = [a.value if isinstance(a, ast.Starred) else a for a in call.args]
+            if any(same(a, loop) for a in [*args, *(k.value for k in call.keywords)]):
+                return True
+        return False
+
+    def callee(self, call: ast.Call, scope: Scope) -> Scope | None:
+        """The scope of the function of this file that ``call`` runs, when the code shows which: a
+        name bound once, to a ``def``, in this scope or one around it (classes skipped), or
+        ``self.name(...)``/``cls.name(...)`` in a method, for a method bound once in its class."""
+        func = call.func
+        if isinstance(func, ast.Name):
+            outer = scope
+            while outer is not None:
+                if not isinstance(outer.node, ast.ClassDef) or outer is scope:
+                    found = self._def_in(outer, func.id)
+                    if found is not None or func.id in outer.stores:
+                        return found
+                outer = self.defined_in.get(id(outer.node))
+            return None
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
+            if isinstance(scope.node, (ast.FunctionDef, ast.AsyncFunctionDef)) and func.value.id in scope.params:
+                owner = self.defined_in.get(id(scope.node))
+                if owner is not None and isinstance(owner.node, ast.ClassDef):
+                    return self._def_in(owner, func.attr)
+        return None
+
+    def _def_in(self, scope: Scope, name: str) -> Scope | None:
+        stores = scope.stores.get(name, [])
+        if len(stores) == 1 and isinstance(stores[0], (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return self.scope_of_def.get(id(stores[0]))
+        return None
 
     def _offset(self, line: int, byte_col: int) -> int:
         return self._line_starts[line - 1] + self.src.char_col(line, byte_col)

@@ -6,6 +6,8 @@ program, if runnable, is ``main.py``. A case may carry directives in a comment l
     # fixture: run=no                      not a runnable program
     # fixture: options=unsafe_fixes=false   engine settings (comma-separated key=value)
     # fixture: input-shows=Task was destroyed   running the input prints this (stdout or stderr)
+    # fixture: input-lacks=server closed        running the input does not print this (stdout):
+                                                a cleanup line the mistake loses
 
 Expected output of a run, when it matters, is ``<case>.expected.out`` (or ``expected.out`` in a folder
 case): the exact stdout of the expected program.

@@ -98,11 +98,16 @@ def test_expected_runs_clean(case: Case, tmp_path: Path) -> None:
         assert proc.stdout == case.expected_out.read_text()
 
 
-SHOWING = [c for c in CASES if "input-shows" in c.directives]
+SHOWING = [c for c in CASES if "input-shows" in c.directives or "input-lacks" in c.directives]
 
 
 @pytest.mark.parametrize("case", SHOWING, ids=[c.id for c in SHOWING])
 def test_input_shows_the_mistake(case: Case, tmp_path: Path) -> None:
     target = _copy(case.input, tmp_path, "work")
     proc = _run(target)
-    assert case.directives["input-shows"] in proc.stdout + proc.stderr
+    if "input-shows" in case.directives:
+        assert case.directives["input-shows"] in proc.stdout + proc.stderr
+    if "input-lacks" in case.directives:
+        assert case.directives["input-lacks"] not in proc.stdout
+        if case.expected_out is not None:  # the line the fix brings back
+            assert case.directives["input-lacks"] in case.expected_out.read_text()
