@@ -6,9 +6,9 @@ resolves per-file summaries against the project index instead.
 """
 from __future__ import annotations
 
-from . import drain, threads, unawaited
+from . import drain, noqa, threads, unawaited
 
-FAMILIES = (unawaited, drain, threads)
+FAMILIES = (noqa, unawaited, drain, threads)
 
 ALL_RULES = tuple(rule for family in FAMILIES for rule in family.RULES)
 
