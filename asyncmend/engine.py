@@ -29,7 +29,7 @@ from codemods.summary import ModuleSummary, summarize, summary_from_json, summar
 
 from .cache import AnalysisCache
 from .config import Settings, enabled_rules
-from .discover import discover, excluded_explicitly, module_name, project_root
+from .discover import discover, excluded_explicitly, module_name, namespace_name, project_root
 from .model import AsyncmendError, Finding
 from .source import SourceFile, compile_error, content_digest, parse_ast, write_atomic
 from .suppress import Directive, directives, is_suppressed, suppressions
@@ -362,6 +362,14 @@ def analyze(paths: list[str], settings: Settings, stdin_text: str | None = None,
     )
     for summary in [*(a.summary for a in analyses if a.summary is not None and a.path not in given), *loaded[1]]:
         index.add(summary, fallback=True)
+    # Folders that count as a project root when no marker is found: those given, and the folder of
+    # each file given (as ``project_root`` takes it).
+    given_dirs = [os.path.abspath(p) for p in paths if p != STDIN and os.path.isdir(p)]
+    given_dirs += sorted({str(project_root(f)) for f in files})
+    for summary in [*(a.summary for a in analyses if a.summary is not None), *loaded[0], *loaded[1]]:
+        name = namespace_name(summary.path, given_dirs)
+        if name is not None and name != summary.module:
+            index.alias(name, summary)
     if cache is not None:
         cache.save()
     return [a for a in analyses if not a.skipped], index

@@ -146,8 +146,9 @@ def check_summary(run: RunResult) -> str:
     else:
         text = f"Found {plural(len(findings), 'problem')} in {plural(files, 'file')}."
         if fixable:
-            text += f"\n[*] {fixable} fixable with `asyncmend fix` (or `check --fix`)."
-        text += hidden_note(hidden)
+            text += f"\n[*] {fixable} fixable with `asyncmend fix` or `check --fix`{hidden_note(hidden)}."
+        elif hidden:
+            text += f"\nNo fixes available{hidden_note(hidden)}."
     return text + _errors_note(run)
 
 
@@ -160,7 +161,9 @@ def check_fix_summary(run: RunResult) -> str:
         text = "No problems found."
     else:
         text = f"Found {plural(fixed + left, 'problem')} ({fixed} fixed, {left} remaining)."
-    return text + hidden_note(hidden) + _errors_note(run)
+    if hidden:
+        text += f"\nNo fixes available{hidden_note(hidden)}."
+    return text + _errors_note(run)
 
 
 def show_fixes(run: RunResult) -> str:
@@ -183,8 +186,8 @@ def fix_summary(run: RunResult, wrote: bool) -> str:
     text = f"{verb} {plural(fixed, 'problem')} in {plural(files, 'file')}."
     left = run.findings
     if left:
-        text += f" {plural(len(left), 'problem')} left."
-    return text + hidden_note(sum(r.unsafe_held for r in run.files)) + _errors_note(run)
+        text += f" {plural(len(left), 'problem')} left{hidden_note(sum(r.unsafe_held for r in run.files))}."
+    return text + _errors_note(run)
 
 
 def _errors_note(run: RunResult) -> str:
