@@ -4,8 +4,8 @@ Exit codes: 0 nothing found (or everything fixed); 1 findings left, files that c
 or, with ``--diff``, changes to make; 2 usage, configuration or internal error; 130 interrupted (Ctrl-C).
 ``--exit-zero`` turns findings into 0, ``--exit-non-zero-on-fix`` makes applied fixes count as 1.
 
-A subcommand is a function under ``@main.command()``; the option groups (``_selection``, ``_reporting``)
-are decorators it can take.
+A subcommand is a function under ``@main.command()``; the option groups (``_files``, ``_selection``,
+``_reporting``) are decorators it can take.
 """
 from __future__ import annotations
 
@@ -76,13 +76,10 @@ def _options(fn, options):
     return fn
 
 
-def _selection(fn):
-    """Which files and rules, and how the engine runs: shared by check, fix and index."""
+def _files(fn):
+    """Which files, which configuration, how the engine runs: shared by check, fix and index."""
     return _options(fn, [
         click.argument("paths", nargs=-1, type=click.Path()),
-        click.option("--select", multiple=True, help="Rule codes, prefixes or names to check (comma-separated)."),
-        click.option("--extend-select", multiple=True, help="Rules to check on top of the selection."),
-        click.option("--ignore", multiple=True, help="Rule codes, prefixes or names to leave out."),
         click.option("--exclude", multiple=True, help="Glob patterns of files or folders to skip (replaces the configured ones)."),
         click.option("--extend-exclude", multiple=True, help="Glob patterns to skip on top of the configured ones."),
         click.option("--force-exclude/--no-force-exclude", default=None,
@@ -92,11 +89,20 @@ def _selection(fn):
         click.option("--config", type=click.Path(dir_okay=False),
                      help="Read settings from this pyproject.toml or asyncmend.toml, for every file."),
         click.option("--isolated", is_flag=True, help="Read no configuration file."),
-        click.option("--include-generated", is_flag=True, default=None, help="Also process files marked @generated."),
         click.option("-j", "--jobs", type=int, default=None, help="Worker processes [default: CPU count]."),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the analysis cache."),
         click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
                      help="Where the analysis cache lives [default: .asyncmend_cache at the project root]."),
+    ])
+
+
+def _selection(fn):
+    """Which rules, and what the project index holds: shared by check and fix."""
+    return _options(_files(fn), [
+        click.option("--select", multiple=True, help="Rule codes, prefixes or names to check (comma-separated)."),
+        click.option("--extend-select", multiple=True, help="Rules to check on top of the selection."),
+        click.option("--ignore", multiple=True, help="Rule codes, prefixes or names to leave out."),
+        click.option("--include-generated", is_flag=True, default=None, help="Also process files marked @generated."),
         click.option("--shard", type=str, default=None, metavar="K/N",
                      help="Check only the K-th of N deterministic shares of the files (CI matrices)."),
         click.option("--index", "index_file", type=click.Path(dir_okay=False), default=None,
@@ -380,7 +386,7 @@ def fix(paths, check_only, diff, stdin_filename, exit_zero, exit_non_zero_on_fix
 
 
 @main.command("index")
-@_selection
+@_files
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="The file to write.")
 def index_command(paths, output, **options) -> None:
     """Write the project's summaries to a file, for `check --shard K/N --index FILE` on many machines."""

@@ -28,40 +28,57 @@ class GitIgnore:
     """
 
     def __init__(self) -> None:
-        self._specs: dict[Path, object] = {}
+        self._chains: dict[str, list] = {}
 
-    def ignored(self, path: Path, is_dir: bool) -> bool:
-        full = Path(os.path.abspath(path))
-        repo = _git_root(full.parent)
-        if repo is None:
-            return False
+    def ignored(self, path: str | os.PathLike, is_dir: bool) -> bool:
+        full = os.path.abspath(path)
         verdict = None
-        for folder in (repo, *reversed([p for p in full.parents if repo in p.parents])):
-            spec = self._spec(folder, repo)
-            if spec is None:
+        for folder, (spec, any_ignore, negates) in self._chain(os.path.dirname(full)):
+            rel = full[len(folder):].lstrip(os.sep).replace(os.sep, "/") + ("/" if is_dir else "")
+            # One regex of all ignoring patterns first: most paths match none (pathspec would try each).
+            if any_ignore.match(rel) is None and not (verdict and negates):
                 continue
-            rel = full.relative_to(folder).as_posix() + ("/" if is_dir else "")
             include = spec.check_file(rel).include
             if include is not None:
                 verdict = include
         return bool(verdict)
 
-    def _spec(self, folder: Path, repo: Path):
-        if folder not in self._specs:
-            lines: list[str] = []
-            sources = [folder / ".gitignore"] + ([repo / ".git" / "info" / "exclude"] if folder == repo else [])
-            for source in sources:
-                try:
-                    lines += source.read_text("utf-8", errors="replace").splitlines()
-                except OSError:
-                    continue
-            if lines:
-                import pathspec
-
-                self._specs[folder] = pathspec.GitIgnoreSpec.from_lines(lines)
+    def _chain(self, folder: str) -> list:
+        """The compiled ignore files that apply in ``folder``, outermost first (empty outside git)."""
+        chain = self._chains.get(folder)
+        if chain is None:
+            if os.path.exists(os.path.join(folder, ".git")):
+                chain = _read_ignores(folder, [os.path.join(folder, ".git", "info", "exclude")])
             else:
-                self._specs[folder] = None
-        return self._specs[folder]
+                parent = os.path.dirname(folder)
+                chain = [] if parent == folder else self._chain(parent)
+                if chain or _git_root(Path(folder)) is not None:
+                    chain = chain + _read_ignores(folder, [])
+            self._chains[folder] = chain
+        return chain
+
+
+def _read_ignores(folder: str, extra: list[str]) -> list:
+    lines: list[str] = []
+    for source in [*extra, os.path.join(folder, ".gitignore")]:
+        try:
+            with open(source, encoding="utf-8", errors="replace") as f:
+                lines += f.read().splitlines()
+        except OSError:
+            continue
+    return [(folder, _compiled(lines))] if lines else []
+
+
+def _compiled(lines: list[str]):
+    """(spec, one regex matching where any ignoring pattern matches, whether any pattern negates)."""
+    import re
+
+    import pathspec
+
+    spec = pathspec.GitIgnoreSpec.from_lines(lines)
+    ignoring = [p.regex.pattern.replace("(?P<ps_d>", "(?:") for p in spec.patterns if p.include and p.regex]
+    any_ignore = re.compile("|".join(f"(?:{r})" for r in ignoring) if ignoring else r"(?!)")
+    return spec, any_ignore, any(p.include is False for p in spec.patterns)
 
 
 @functools.lru_cache(maxsize=4096)

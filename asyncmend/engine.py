@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterable, TypeVar
 
-from codemods import ALL_RULES, FAMILIES, noqa, unawaited
+from codemods import ALL_RULES, FAMILIES, REWRITERS, noqa, unawaited
 from codemods.external import ExternalResolver
 from codemods.index import ProjectIndex
 from codemods.summary import ModuleSummary, summarize, summary_from_json, summary_to_json
@@ -460,7 +460,7 @@ def _rewrite(src: SourceFile, original, findings: list[Finding]) -> str:
     context = CodemodContext(filename=src.path)
     module, text = original, src.text
     moved = False  # whether code has moved since the analysis
-    for family in FAMILIES:
+    for family in REWRITERS:
         codes = {rule.code for rule in family.RULES}
         mine = [f for f in findings if f.rule in codes]
         if not mine:
