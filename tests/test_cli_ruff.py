@@ -147,6 +147,12 @@ def test_stdin_filename_gives_project_context(tmp_path: Path) -> None:
     assert am("check", "--no-cache", "--stdin-filename", "skip/a.py", cwd=tmp_path, stdin=text).returncode == 0
 
 
+def test_fix_diff_of_standard_input_is_a_diff(tmp_path: Path) -> None:
+    out = am("fix", "--no-cache", "--diff", "-", cwd=tmp_path, stdin=SAFE)
+    assert out.returncode == 1
+    assert out.stdout == "--- a/-\n+++ b/-\n@@ -6,4 +6,4 @@\n \n \n async def main():\n-    ping()\n+    await ping()\n"
+
+
 def test_folder_without_marker_is_the_project(tmp_path: Path) -> None:
     proj = tmp_path / "proj"
     (proj / "lib").mkdir(parents=True)
