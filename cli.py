@@ -1,17 +1,24 @@
 """The ``asyncmend`` command line: options in, a Settings object to the engine, results out.
 
-Exit codes: 0 nothing found (or everything fixed), 1 findings left, files that could not be processed,
-or changes pending under ``fix --diff --check``; 2 usage or internal error; 130 interrupted (Ctrl-C).
+Exit codes: 0 nothing found (or everything fixed); 1 findings left, files that could not be processed,
+or, with ``--diff``, changes to make; 2 usage, configuration or internal error; 130 interrupted (Ctrl-C).
+``--exit-zero`` turns findings into 0, ``--exit-non-zero-on-fix`` makes applied fixes count as 1.
+
+A subcommand is a function under ``@main.command()``; the option groups (``_files``, ``_selection``,
+``_reporting``) are decorators it can take.
 """
 from __future__ import annotations
 
+import os
+import platform
 import sys
 from contextlib import nullcontext
+from pathlib import Path
 
 import click
 
 from asyncmend import engine, report
-from asyncmend.config import Settings, find_config, resolve_settings
+from asyncmend.config import Settings, hierarchical_settings, resolve_settings
 from asyncmend.model import AsyncmendError
 from codemods import ALL_RULES
 
@@ -36,29 +43,66 @@ def _shard(value: str | None) -> tuple[int, int] | None:
     return int(k), int(n)
 
 
-def _settings(config: str | None, **options) -> Settings:
-    from pathlib import Path
+def _from_here(pattern: str) -> str:
+    """A command-line pattern with a folder in it is relative to the current folder."""
+    if "/" not in pattern or os.path.isabs(pattern):
+        return pattern
+    return Path(os.getcwd(), pattern).as_posix()
 
-    path = Path(config) if config is not None else find_config()
-    for key in ("select", "ignore", "exclude"):
-        options[key] = _split(options.get(key) or ())
+
+def _settings(config: str | None, isolated: bool = False, **options) -> Settings:
+    """Each file's closest configuration with the options on top; ``--config`` forces one file for
+    every path, ``--isolated`` reads none."""
+    if config is not None and isolated:
+        raise click.UsageError("--config and --isolated exclude each other")
+    for key in ("select", "extend_select", "ignore", "exclude", "extend_exclude"):
+        if key in options:
+            options[key] = _split(options[key] or ())
+    for key in ("exclude", "extend_exclude"):
+        if options.get(key):
+            options[key] = tuple(_from_here(p) for p in options[key])
     options["cache"] = not options.pop("no_cache", False)
     options["shard"] = _shard(options.get("shard"))
-    return resolve_settings(path, **options)
+    if config is not None:
+        return resolve_settings(Path(config), **options)
+    if isolated:
+        return resolve_settings(None, **options)
+    return hierarchical_settings(**options)
 
 
-def _common(fn):
-    options = [
+def _options(fn, options):
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _files(fn):
+    """Which files, which configuration, how the engine runs: shared by check, fix and index."""
+    return _options(fn, [
         click.argument("paths", nargs=-1, type=click.Path()),
-        click.option("--select", multiple=True, help="Rule codes, prefixes or names to check (comma-separated)."),
-        click.option("--ignore", multiple=True, help="Rule codes, prefixes or names to leave out."),
-        click.option("--exclude", multiple=True, help="Glob patterns of files or folders to skip."),
+        click.option("--exclude", multiple=True, help="Glob patterns of files or folders to skip (replaces the configured ones)."),
+        click.option("--extend-exclude", multiple=True, help="Glob patterns to skip on top of the configured ones."),
+        click.option("--force-exclude/--no-force-exclude", default=None,
+                     help="Apply the exclusions to files named on the command line too."),
+        click.option("--respect-gitignore/--no-respect-gitignore", default=None,
+                     help="Skip what .gitignore files leave out [default: on]."),
+        click.option("--config", type=click.Path(dir_okay=False),
+                     help="Read settings from this pyproject.toml or asyncmend.toml, for every file."),
+        click.option("--isolated", is_flag=True, help="Read no configuration file."),
         click.option("-j", "--jobs", type=int, default=None, help="Worker processes [default: CPU count]."),
-        click.option("--config", type=click.Path(dir_okay=False), help="A pyproject.toml to read settings from."),
-        click.option("--include-generated", is_flag=True, default=None, help="Also process files marked @generated."),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the analysis cache."),
         click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
                      help="Where the analysis cache lives [default: .asyncmend_cache at the project root]."),
+    ])
+
+
+def _selection(fn):
+    """Which rules, and what the project index holds: shared by check and fix."""
+    return _options(_files(fn), [
+        click.option("--select", multiple=True, help="Rule codes, prefixes or names to check (comma-separated)."),
+        click.option("--extend-select", multiple=True, help="Rules to check on top of the selection."),
+        click.option("--ignore", multiple=True, help="Rule codes, prefixes or names to leave out."),
+        click.option("--include-generated", is_flag=True, default=None, help="Also process files marked @generated."),
         click.option("--shard", type=str, default=None, metavar="K/N",
                      help="Check only the K-th of N deterministic shares of the files (CI matrices)."),
         click.option("--index", "index_file", type=click.Path(dir_okay=False), default=None,
@@ -67,20 +111,42 @@ def _common(fn):
             "--python", type=click.Path(), default=None,
             help="Interpreter or virtual environment whose packages are read [default: $VIRTUAL_ENV, else this one].",
         ),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+    ])
 
 
-def _read_stdin(paths: tuple[str, ...]) -> str | None:
-    if engine.STDIN not in paths:
-        return None
+def _reporting(fn):
+    """How results are shown and what the exit code says: shared by check and fix."""
+    return _options(fn, [
+        click.option("--unsafe-fixes/--no-unsafe-fixes", default=None, help="Also apply fixes marked unsafe."),
+        click.option("--unawaited-fix", type=click.Choice(["await", "task"]), default=None,
+                     help="Mend an unawaited coroutine with `await` (default) or a kept background task."),
+        click.option("--diff", is_flag=True, help="Write nothing; print a unified diff of the fixes (exit 1 if any)."),
+        click.option("--stdin-filename", type=click.Path(), default=None,
+                     help="Read standard input as the file at this path (its project, settings and ignores)."),
+        click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems are found."),
+        click.option("--exit-non-zero-on-fix", is_flag=True, help="Exit 1 when any fix was applied."),
+        click.option("--show-fixes", is_flag=True, help="List what was fixed, per file and rule."),
+        click.option("-q", "--quiet", is_flag=True, help="Print the findings (or diffs) and nothing else."),
+        click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+                     help="Colour the output (auto: on a terminal, unless NO_COLOR is set)."),
+    ])
+
+
+def _read_stdin(paths: tuple[str, ...], stdin_filename: str | None) -> tuple[str | None, str]:
+    """Standard input's text (None when it is not read) and the path it stands for."""
+    if stdin_filename is not None and any(p != engine.STDIN for p in paths):
+        raise click.UsageError("--stdin-filename reads standard input: give no paths (or -)")
+    if stdin_filename is None and engine.STDIN not in paths:
+        return None, engine.STDIN
     data = sys.stdin.buffer.read()
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), stdin_filename or engine.STDIN
     except UnicodeDecodeError:
         raise AsyncmendError("standard input is not UTF-8") from None
+
+
+def _targets(paths: tuple[str, ...], stdin: str | None) -> list[str]:
+    return list(paths) or ([engine.STDIN] if stdin is not None else ["."])
 
 
 def _report_errors(run: engine.RunResult) -> None:
@@ -88,10 +154,13 @@ def _report_errors(run: engine.RunResult) -> None:
         click.echo(f"{r.path}: {r.error}", err=True)
 
 
-def _exit_code(run: engine.RunResult, problems: bool) -> int:
+def _exit_code(run: engine.RunResult, problems: bool, exit_zero: bool = False, fixed: bool = False,
+               non_zero_on_fix: bool = False) -> int:
     if any(r.internal for r in run.errors):
         return 2
-    return 1 if problems or run.errors else 0
+    if run.errors or (non_zero_on_fix and fixed):
+        return 1
+    return 1 if problems and not exit_zero else 0
 
 
 def _interrupted() -> None:
@@ -102,13 +171,35 @@ def _interrupted() -> None:
     sys.exit(130)
 
 
+def _dist_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "0"
+
+
+def _version() -> str:
+    return _dist_version("asyncmend")
+
+
+def _print_version(ctx: click.Context, _param, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(f"asyncmend {_version()} (LibCST {_dist_version('libcst')}, Python {platform.python_version()})")
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="asyncmend")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the versions of asyncmend, LibCST and Python, and exit.")
 def main() -> None:
     """Find and fix asyncio mistakes: unawaited coroutines, cancel without drain, asyncio across threads."""
 
 
-FORMATS = ["text", "json", "github", "sarif"]
+OUTPUT_FORMATS = ["concise", "full", "json", "json-lines", "github", "gitlab", "sarif", "junit"]
+ALIASES = {"text": "concise"}  # the name this format had before
 
 # Runs over this many files show a progress bar (on a terminal, in text output only).
 PROGRESS_MIN_FILES = 300
@@ -116,7 +207,7 @@ PROGRESS_MIN_FILES = 300
 
 def _progress(fmt: str):
     """A progress display for the engine, or None: only when both output streams are a terminal."""
-    if fmt != "text" or not (sys.stderr.isatty() and sys.stdout.isatty()):
+    if fmt not in ("concise", "full") or not (sys.stderr.isatty() and sys.stdout.isatty()):
         return None
 
     def bar(label: str, total: int):
@@ -127,49 +218,139 @@ def _progress(fmt: str):
     return bar
 
 
+STYLES = {"path": {"bold": True}, "code": {"fg": "red", "bold": True}, "fix": {"fg": "cyan"}}
+
+
+def _colour_on(color: str) -> bool:
+    return color == "always" or (color == "auto" and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+
+
+def _style(on: bool) -> report.Style:
+    return (lambda text, role: click.style(text, **STYLES[role])) if on else report.plain
+
+
+def _sources(run: engine.RunResult, stdin: str | None) -> dict[str, str]:
+    from asyncmend.source import SourceFile
+
+    out = {}
+    for r in run.files:
+        if r.findings and r.stdin:
+            out[r.path] = stdin or ""
+        elif r.findings:
+            try:
+                out[r.path] = SourceFile.read(r.path).text
+            except AsyncmendError:
+                out[r.path] = ""
+    return out
+
+
+def _findings_output(run: engine.RunResult, fmt: str, on: bool, stdin: str | None, stdin_path: str) -> str:
+    if fmt == "sarif":
+        from asyncmend import sarif
+
+        errors = [(r.path, r.error or "") for r in run.errors]
+        fixes = sarif.fix_texts(run.findings, stdin, stdin_path)
+        return sarif.as_sarif(run.findings, errors, ALL_RULES, _version(), fixes)
+    if fmt == "full":
+        return report.as_full(run, _sources(run, stdin), _style(on))
+    simple = {"json": report.as_json, "json-lines": report.as_json_lines, "github": report.as_github,
+              "gitlab": report.as_gitlab, "junit": report.as_junit}
+    return simple[fmt](run) if fmt in simple else report.as_text(run, _style(on))
+
+
 @main.command()
-@_common
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="text, json, github (workflow annotations) or sarif (SARIF 2.1.0, for code scanning).")
+@_selection
+@_reporting
+@click.option("--fix/--no-fix", "apply", default=False, help="Apply the fixes (as `asyncmend fix`).")
+@click.option("--output-format", "--format", "fmt", type=click.Choice(OUTPUT_FORMATS + list(ALIASES)),
+              default="concise", show_default=True,
+              help="concise, full (with the source), json, json-lines, github (workflow annotations), "
+                   "gitlab (Code Quality), sarif (SARIF 2.1.0) or junit.")
 @click.option("--statistics", is_flag=True,
               help="Print how many problems each rule found instead of each problem.")
-def check(paths, fmt, statistics, config, include_generated, **options) -> None:
-    """Report problems; exit 1 when there are any."""
-    if statistics and fmt not in ("text", "json"):
-        raise click.UsageError("--statistics goes with --format text or json")
+@click.option("--add-noqa", is_flag=True, help="Add `# noqa: CODE` to every line with a problem.")
+def check(paths, fmt, statistics, add_noqa, apply, diff, stdin_filename, exit_zero, exit_non_zero_on_fix,
+          show_fixes, quiet, color, **options) -> None:
+    """Report problems; exit 1 when there are any (with --fix: when any are left)."""
+    fmt = ALIASES.get(fmt, fmt)
+    if statistics and fmt not in ("concise", "json"):
+        raise click.UsageError("--statistics goes with --output-format concise or json")
+    if add_noqa and (apply or diff):
+        raise click.UsageError("--add-noqa goes without --fix and --diff")
+    if apply or diff:
+        _fixing(paths, options, diff, stdin_filename, exit_zero, exit_non_zero_on_fix, show_fixes, quiet,
+                color, fmt=fmt)
+        return
     try:
-        settings = _settings(config, include_generated=include_generated, **options)
-        stdin = _read_stdin(paths)
-        run = engine.check(list(paths) or ["."], settings, stdin, progress=_progress(fmt))
+        settings = _settings(**options)
+        if add_noqa:
+            count, run = engine.add_noqa(_targets(paths, None), settings, progress=_progress(fmt))
+        else:
+            stdin, stdin_path = _read_stdin(paths, stdin_filename)
+            run = engine.check(_targets(paths, stdin), settings, stdin, progress=_progress(fmt),
+                               stdin_path=stdin_path)
     except AsyncmendError as exc:
         raise Failure(str(exc)) from None
     except KeyboardInterrupt:
         _interrupted()
+    _report_errors(run)
+    if add_noqa:
+        if not quiet:
+            click.echo(f"Added {report.plural(count, 'noqa directive')}.", err=True)
+        sys.exit(_exit_code(run, False))
+    on = _colour_on(color)
     if statistics:
         click.echo(report.statistics_json(run) if fmt == "json" else report.statistics_text(run), nl=False)
-    elif fmt == "sarif":
-        from asyncmend import sarif
-
-        errors = [(r.path, r.error or "") for r in run.errors]
-        fixes = sarif.fix_texts(run.findings, stdin)
-        click.echo(sarif.as_sarif(run.findings, errors, ALL_RULES, _version(), fixes), nl=False)
-    elif fmt == "github":
-        click.echo(report.as_github(run), nl=False)
     else:
-        click.echo(report.as_json(run) if fmt == "json" else report.as_text(run), nl=False)
-    if fmt != "github":
-        _report_errors(run)
-    click.echo(report.check_summary(run), err=True)
-    sys.exit(_exit_code(run, bool(run.findings)))
+        click.echo(_findings_output(run, fmt, on, stdin, stdin_path), nl=False, color=on)
+    if not quiet:
+        click.echo(report.check_summary(run), err=True)
+    sys.exit(_exit_code(run, bool(run.findings), exit_zero))
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
+def _fixing(paths, options, diff, stdin_filename, exit_zero, exit_non_zero_on_fix, show_fixes, quiet, color,
+            fmt: str | None = None) -> None:
+    """``fix`` (``fmt`` None) and ``check --fix``/``--diff`` (remaining findings in ``fmt`` on stdout)."""
     try:
-        return version("asyncmend")
-    except PackageNotFoundError:
-        return "0"
+        settings = _settings(**options)
+        stdin, stdin_path = _read_stdin(paths, stdin_filename)
+        run = engine.fix(_targets(paths, stdin), settings, write=not diff, stdin_text=stdin,
+                         progress=_progress(fmt or "concise"), stdin_path=stdin_path)
+    except AsyncmendError as exc:
+        raise Failure(str(exc)) from None
+    except KeyboardInterrupt:
+        _interrupted()
+    on = _colour_on(color)
+    for r in run.files:
+        if r.stdin and not diff:
+            click.echo(r.new if r.new is not None else r.old or stdin or "", nl=False)
+            continue
+        if not r.changed:
+            continue
+        if diff:
+            text = report.unified_diff(r.path, r.old, r.new)
+            click.echo(_colour(text) if on else text, nl=False, color=on)
+        elif fmt is None and not quiet:
+            click.echo(f"fixed {r.path} ({report.plural(len(r.fixed), 'fix')})", err=True)
+    left = engine.RunResult([r for r in run.files if r.findings])
+    if fmt is not None and not diff:
+        stdin_used = any(r.stdin for r in run.files)
+        click.echo(_findings_output(left, fmt, on, stdin, stdin_path), nl=False, err=stdin_used, color=on)
+    elif not quiet:
+        style = _style(on and sys.stderr.isatty())
+        for r in left.files:
+            for f in r.findings:
+                click.echo(report.finding_line(f, r.applies(f), style), err=True)
+    _report_errors(run)
+    if show_fixes and not quiet:
+        click.echo(report.show_fixes(run), err=True, nl=False)
+    if not quiet:
+        summary = report.check_fix_summary(run) if fmt is not None and not diff else report.fix_summary(run, not diff)
+        click.echo(summary, err=True)
+    changed = any(r.changed for r in run.files)
+    if diff:
+        sys.exit(_exit_code(run, changed))
+    sys.exit(_exit_code(run, bool(run.findings), exit_zero, changed, exit_non_zero_on_fix))
 
 
 @main.command()
@@ -193,63 +374,24 @@ def explain(rule: str) -> None:
 
 
 @main.command()
-@_common
-@click.option("--diff", is_flag=True, help="Write nothing; print a unified diff of the fixes.")
-@click.option("--check", "check_only", is_flag=True, help="With --diff: exit 1 when anything would change.")
-@click.option("--unsafe-fixes", is_flag=True, default=None, help="Also apply fixes marked unsafe.")
-@click.option(
-    "--unawaited-fix", type=click.Choice(["await", "task"]), default=None,
-    help="Mend an unawaited coroutine with `await` (default) or a kept background task.",
-)
-def fix(paths, diff, check_only, config, include_generated, unsafe_fixes, unawaited_fix, **options) -> None:
-    """Apply fixes in place (or show them with --diff)."""
+@_selection
+@_reporting
+@click.option("--check", "check_only", is_flag=True, help="With --diff: kept for compatibility (--diff exits 1 on changes).")
+def fix(paths, check_only, diff, stdin_filename, exit_zero, exit_non_zero_on_fix, show_fixes, quiet, color,
+        **options) -> None:
+    """Apply fixes in place (or show them with --diff); exit 1 when problems are left."""
     if check_only and not diff:
         raise click.UsageError("--check goes with --diff")
-    try:
-        settings = _settings(
-            config, include_generated=include_generated, unsafe_fixes=unsafe_fixes,
-            unawaited_fix=unawaited_fix, **options,
-        )
-        stdin = _read_stdin(paths)
-        run = engine.fix(
-            list(paths) or ["."], settings, write=not diff, stdin_text=stdin, progress=_progress("text")
-        )
-    except AsyncmendError as exc:
-        raise Failure(str(exc)) from None
-    except KeyboardInterrupt:
-        _interrupted()
-    color = sys.stdout.isatty()
-    for r in run.files:
-        if r.path == engine.STDIN:
-            click.echo(r.new if r.new is not None else r.old or stdin or "", nl=False)
-            continue
-        if not r.changed:
-            continue
-        if diff:
-            text = report.unified_diff(r.path, r.old, r.new)
-            click.echo(_colour(text) if color else text, nl=False)
-        else:
-            click.echo(f"fixed {r.path} ({report.plural(len(r.fixed), 'fix')})", err=True)
-    for f in run.findings:
-        click.echo(report.finding_line(f), err=True)
-    _report_errors(run)
-    click.echo(report.fix_summary(run, wrote=not diff), err=True)
-    pending = diff and check_only and any(r.changed for r in run.files)
-    sys.exit(_exit_code(run, pending or (not diff and bool(run.findings))))
+    _fixing(paths, options, diff, stdin_filename, exit_zero, exit_non_zero_on_fix, show_fixes, quiet, color)
 
 
 @main.command("index")
-@click.argument("paths", nargs=-1, type=click.Path())
+@_files
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="The file to write.")
-@click.option("--exclude", multiple=True, help="Glob patterns of files or folders to skip.")
-@click.option("-j", "--jobs", type=int, default=None, help="Worker processes [default: CPU count].")
-@click.option("--config", type=click.Path(dir_okay=False), help="A pyproject.toml to read settings from.")
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the analysis cache.")
-@click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Where the analysis cache lives.")
-def index_command(paths, output, config, **options) -> None:
+def index_command(paths, output, **options) -> None:
     """Write the project's summaries to a file, for `check --shard K/N --index FILE` on many machines."""
     try:
-        settings = _settings(config, **options)
+        settings = _settings(**options)
         count = engine.write_index(list(paths) or ["."], settings, output)
     except AsyncmendError as exc:
         raise Failure(str(exc)) from None

@@ -177,7 +177,7 @@ def _many(paths, project_root, config, options, fix: bool, write: bool) -> list[
             run = engine.fix(given, settings, write) if fix else engine.check(given, settings)
             return [_public(r, fix) for r in run.files]
         workspace = Workspace(settings, [os.fspath(project_root)])
-        files, problems = discover(given, settings.exclude)
+        files, problems = discover(given, settings=settings)
         results = [engine.FileResult(path, error=message) for path, message in problems]
         for path in files:
             try:

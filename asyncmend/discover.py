@@ -1,11 +1,12 @@
 """Which files a run looks at, and what module each one is."""
 from __future__ import annotations
 
-import fnmatch
 import functools
 import os
 import stat
 from pathlib import Path
+
+from .config import Settings
 
 
 SKIP_DIRS = frozenset(
@@ -16,30 +17,96 @@ SKIP_DIRS = frozenset(
     }
 )
 
-PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
+PROJECT_MARKERS = ("pyproject.toml", "asyncmend.toml", "setup.cfg", "setup.py", ".git")
 
 
-def _excluded(path: Path, patterns: tuple[str, ...]) -> bool:
-    text = path.as_posix()
-    name = path.name
-    return any(
-        fnmatch.fnmatch(text, p) or fnmatch.fnmatch(name, p) or fnmatch.fnmatch(text, f"*/{p}")
-        for p in patterns
-    )
+class GitIgnore:
+    """What the ``.gitignore`` files of a git repository (and ``.git/info/exclude``) leave out.
+
+    As git reads them: each file's patterns are relative to its folder, a deeper file overrides a
+    shallower one, and only files inside a git repository are affected.
+    """
+
+    def __init__(self) -> None:
+        self._chains: dict[str, list] = {}
+
+    def ignored(self, path: str | os.PathLike, is_dir: bool) -> bool:
+        full = os.path.abspath(path)
+        verdict = None
+        for folder, (spec, any_ignore, negates) in self._chain(os.path.dirname(full)):
+            rel = full[len(folder):].lstrip(os.sep).replace(os.sep, "/") + ("/" if is_dir else "")
+            # One regex of all ignoring patterns first: most paths match none (pathspec would try each).
+            if any_ignore.match(rel) is None and not (verdict and negates):
+                continue
+            include = spec.check_file(rel).include
+            if include is not None:
+                verdict = include
+        return bool(verdict)
+
+    def _chain(self, folder: str) -> list:
+        """The compiled ignore files that apply in ``folder``, outermost first (empty outside git)."""
+        chain = self._chains.get(folder)
+        if chain is None:
+            if os.path.exists(os.path.join(folder, ".git")):
+                chain = _read_ignores(folder, [os.path.join(folder, ".git", "info", "exclude")])
+            else:
+                parent = os.path.dirname(folder)
+                chain = [] if parent == folder else self._chain(parent)
+                if chain or _git_root(Path(folder)) is not None:
+                    chain = chain + _read_ignores(folder, [])
+            self._chains[folder] = chain
+        return chain
+
+
+def _read_ignores(folder: str, extra: list[str]) -> list:
+    lines: list[str] = []
+    for source in [*extra, os.path.join(folder, ".gitignore")]:
+        try:
+            with open(source, encoding="utf-8", errors="replace") as f:
+                lines += f.read().splitlines()
+        except OSError:
+            continue
+    return [(folder, _compiled(lines))] if lines else []
+
+
+def _compiled(lines: list[str]):
+    """(spec, one regex matching where any ignoring pattern matches, whether any pattern negates)."""
+    import re
+
+    import pathspec
+
+    spec = pathspec.GitIgnoreSpec.from_lines(lines)
+    ignoring = [p.regex.pattern.replace("(?P<ps_d>", "(?:") for p in spec.patterns if p.include and p.regex]
+    any_ignore = re.compile("|".join(f"(?:{r})" for r in ignoring) if ignoring else r"(?!)")
+    return spec, any_ignore, any(p.include is False for p in spec.patterns)
+
+
+@functools.lru_cache(maxsize=4096)
+def _git_root(folder: Path) -> Path | None:
+    if (folder / ".git").exists():
+        return folder
+    return None if folder.parent == folder else _git_root(folder.parent)
 
 
 def _is_venv(folder: Path) -> bool:
     return (folder / "pyvenv.cfg").is_file()
 
 
-def discover(paths: list[str], exclude: tuple[str, ...] = ()) -> tuple[list[str], list[tuple[str, str]]]:
+def discover(
+    paths: list[str], exclude: tuple[str, ...] = (), settings: Settings | None = None
+) -> tuple[list[str], list[tuple[str, str]]]:
     """Return (files, errors): ``*.py`` files under ``paths`` sorted, and (path, message) problems.
 
+    Each folder is judged by its own settings (``settings.for_path``): ``exclude`` and
+    ``extend-exclude`` patterns and, with ``respect-gitignore``, the repository's ``.gitignore`` files.
     Directories are walked without following links that lead out of the folder being walked (or in a
-    loop); a file named explicitly is always taken, whatever its name or the exclude patterns. A file
-    reached by several paths (links) is taken once, so it is never rewritten twice. Broken links, link
-    loops and ``.py`` names that are not regular files (a pipe would block the reader) are errors.
+    loop); a file named explicitly is taken whatever its name, unless ``force-exclude`` applies the
+    exclusions to it too. A file reached by several paths (links) is taken once, so it is never
+    rewritten twice. Broken links, link loops and ``.py`` names that are not regular files (a pipe would
+    block the reader) are errors.
     """
+    settings = settings if settings is not None else Settings(exclude=tuple(exclude))
+    skip = _skipper(settings)
     files: dict[str, str] = {}  # real path -> the path it was found by
     errors: list[tuple[str, str]] = []
 
@@ -53,13 +120,47 @@ def discover(paths: list[str], exclude: tuple[str, ...] = ()) -> tuple[list[str]
     for given in paths:
         p = Path(given)
         kind = _kind(p)
+        if kind in ("file", "dir") and _skipped_explicitly(p, settings, skip):
+            continue
         if kind == "file":
             take(given)
         elif kind != "dir":
             errors.append((given, kind))
         else:
-            _walk(p, exclude, take, errors)
+            _walk(p, skip, take, errors)
     return sorted(set(files.values())), sorted(errors)
+
+
+def _skipper(settings: Settings):
+    """``skip(path, is_dir)``: whether a walk leaves ``path`` out, judged by its folder's settings."""
+    gitignore = GitIgnore()
+
+    def skip(path: Path, is_dir: bool) -> bool:
+        here = settings.for_path(path if is_dir else path.parent)
+        return here.excluded(path) or (here.respect_gitignore and gitignore.ignored(path, is_dir))
+
+    return skip
+
+
+def excluded_explicitly(path: str, settings: Settings) -> bool:
+    """Whether ``force-exclude`` leaves out ``path`` although it is named on the command line (or is
+    standard input's ``--stdin-filename``)."""
+    return _skipped_explicitly(Path(path), settings, _skipper(settings))
+
+
+def _skipped_explicitly(p: Path, settings: Settings, skip) -> bool:
+    """With ``force-exclude``, a path named explicitly is left out when it, or a folder it is in below
+    its configuration's folder, would be left out by a walk."""
+    full = Path(os.path.abspath(p))
+    here = settings.for_path(full)
+    if not here.force_exclude:
+        return False
+    if skip(full, full.is_dir()):
+        return True
+    root = Path(here.root or os.getcwd())
+    return any(
+        folder.name in SKIP_DIRS or skip(folder, True) for folder in full.parents if root in folder.parents
+    )
 
 
 def _kind(p: Path) -> str:
@@ -86,7 +187,7 @@ def _inside(path: Path, root: Path) -> bool:
     return target == root or root in target.parents
 
 
-def _walk(top: Path, exclude: tuple[str, ...], take, errors: list[tuple[str, str]]) -> None:
+def _walk(top: Path, skip, take, errors: list[tuple[str, str]]) -> None:
     root = top.resolve()
     for folder, dirnames, filenames in os.walk(top, followlinks=True):
         here = Path(folder)
@@ -97,7 +198,7 @@ def _walk(top: Path, exclude: tuple[str, ...], take, errors: list[tuple[str, str
         keep = []
         for d in sorted(dirnames):
             sub = here / d
-            if d in SKIP_DIRS or d.endswith(".egg-info") or _excluded(sub, exclude) or _is_venv(sub):
+            if d in SKIP_DIRS or d.endswith(".egg-info") or _is_venv(sub) or skip(sub, True):
                 continue
             if sub.is_symlink():
                 if not _inside(sub, root):
@@ -111,7 +212,7 @@ def _walk(top: Path, exclude: tuple[str, ...], take, errors: list[tuple[str, str
             if not name.endswith(".py"):
                 continue
             f = here / name
-            if _excluded(f, exclude):
+            if skip(f, False):
                 continue
             kind = _kind(f)
             link = kind == "file" and f.is_symlink()
@@ -135,6 +236,24 @@ def _marked_root(folder: Path) -> Path | None:
     if any((folder / marker).exists() for marker in PROJECT_MARKERS):
         return folder
     return None if folder.parent == folder else _marked_root(folder.parent)
+
+
+def namespace_name(path: str, given_dirs: list[str]) -> str | None:
+    """The dotted name ``path`` is imported as from its project root when the folders between are
+    namespace packages (no ``__init__.py``): ``lib/helpers.py`` as ``lib.helpers``. The root is the
+    folder of the nearest project marker upward or, without one, the outermost folder given."""
+    full = os.path.abspath(path)
+    root = _marked_root(Path(full).parent)
+    if root is None:
+        root = next((Path(d) for d in sorted(given_dirs, key=len) if full.startswith(d.rstrip(os.sep) + os.sep)), None)
+    if root is None:
+        return None
+    parts = list(Path(full).relative_to(root).with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    if len(parts) < 2 or not all(p.isidentifier() for p in parts):
+        return None
+    return ".".join(parts)
 
 
 def module_name(path: str) -> tuple[str, bool]:

@@ -22,17 +22,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterable, TypeVar
 
-from codemods import ALL_RULES, FAMILIES, unawaited
+from codemods import ALL_RULES, FAMILIES, REWRITERS, noqa, unawaited
 from codemods.external import ExternalResolver
 from codemods.index import ProjectIndex
 from codemods.summary import ModuleSummary, summarize, summary_from_json, summary_to_json
 
 from .cache import AnalysisCache
 from .config import Settings, enabled_rules
-from .discover import discover, module_name, project_root
+from .discover import discover, excluded_explicitly, module_name, namespace_name, project_root
 from .model import AsyncmendError, Finding
 from .source import SourceFile, compile_error, content_digest, parse_ast, write_atomic
-from .suppress import is_suppressed, suppressions
+from .suppress import Directive, directives, is_suppressed, suppressions
 
 GENERATED_MARKER = "@generated"
 INTERNAL_ERROR = "internal error"
@@ -57,6 +57,12 @@ class FileResult:
     new: str | None = None
     fixed: list[Finding] = field(default_factory=list)
     unsafe_held: int = 0
+    unsafe_fixes: bool = False  # whether this file's settings apply unsafe fixes
+    stdin: bool = False  # the text came from standard input (``path`` is its --stdin-filename or "-")
+
+    def applies(self, finding: Finding) -> bool:
+        """Whether ``fix`` applies this finding's fix (what ``[*]`` marks)."""
+        return finding.fix is not None and (finding.fix.safety == "safe" or self.unsafe_fixes)
 
     @property
     def changed(self) -> bool:
@@ -89,10 +95,12 @@ class _Analysis:
     summary: ModuleSummary | None = None
     findings: list[Finding] = field(default_factory=list)
     noqa: dict = field(default_factory=dict)
+    directives: list[Directive] = field(default_factory=list)  # those that name codes (for AM001)
     error: str | None = None
     skipped: bool = False
     digest: str = ""
     source: SourceFile | None = None  # kept only for standard input
+    stdin: bool = False
     legacy: bool = False  # read with the Python 3.6 grammar: reported, never rewritten
 
 
@@ -147,11 +155,15 @@ def _analyze_source(
         return _Analysis(src.path, error=f"cannot compile: {exc.msg}{where}")
     except Exception as exc:  # a bug must cost one file, not the run
         return _Analysis(src.path, error=_internal(exc))
-    return _Analysis(src.path, summary, findings, suppressions(src.text), digest=src.digest, legacy=src.legacy)
+    return _Analysis(
+        src.path, summary, findings, suppressions(src.text), [d for d in directives(src.text) if d.codes],
+        digest=src.digest, legacy=src.legacy,
+    )
 
 
 def _analyze_bytes(job: tuple[str, bytes, Settings, bool]) -> _Analysis:
     path, raw, settings, index_only = job
+    settings = settings.for_path(path)
     try:
         src = SourceFile.from_bytes(path, raw)
     except AsyncmendError as exc:
@@ -219,7 +231,7 @@ def load_index_file(path: str) -> tuple[list[ModuleSummary], list[ModuleSummary]
 
 def write_index(paths: list[str], settings: Settings, output: str) -> int:
     """Summaries of every file of the projects under ``paths`` (for ``--index`` in shards)."""
-    files, _ = discover(paths, settings.exclude)
+    files, _ = discover(paths, settings=settings)
     everything = sorted({*files, *_project_files(files, paths, settings)})
     cache = open_cache(settings, files)
     analyses = _run_jobs([(f, True) for f in everything], settings, cache)
@@ -254,7 +266,7 @@ def _project_files(files: list[str], paths: list[str], settings: Settings) -> li
     for root in sorted({project_root(f) for f in files}):
         if any(root == top or top in root.parents for top in walked):
             continue
-        for f in discover([str(root)], settings.exclude)[0]:
+        for f in discover([str(root)], settings=settings)[0]:
             real = os.path.abspath(f)
             if real not in seen:
                 seen.add(real)
@@ -303,30 +315,45 @@ def _jobs(settings: Settings) -> int:
 
 
 def _filter(analysis: _Analysis, found: Iterable[Finding], settings: Settings) -> list[Finding]:
+    """The findings of enabled rules that no ``noqa`` silences, and (AM001) the ``noqa`` codes that
+    silence nothing."""
     enabled = enabled_rules(settings, ALL_RULES, analysis.path)
-    kept = [
-        f for f in found if f.rule in enabled and not is_suppressed(f.line, f.rule, analysis.noqa)
-    ]
+    found = [f for f in found if f.rule in enabled]
+    kept = [f for f in found if not is_suppressed(f.line, f.rule, analysis.noqa, f.name)]
+    if noqa.AM001.code in enabled and analysis.directives:
+        text = analysis.source.text if analysis.source is not None else None
+        kept += noqa.unused(analysis.path, analysis.directives, text, found, enabled)
     return sorted(kept, key=lambda f: (f.line, f.col, f.rule))
 
 
 def analyze(paths: list[str], settings: Settings, stdin_text: str | None = None,
-            progress: Progress | None = None) -> tuple[list[_Analysis], ProjectIndex]:
-    files, problems = discover([p for p in paths if p != STDIN], settings.exclude)
+            progress: Progress | None = None, stdin_path: str = STDIN) -> tuple[list[_Analysis], ProjectIndex]:
+    """``stdin_path`` (``--stdin-filename``) is where standard input's text belongs: its module name,
+    its settings and the project whose files are indexed with it; the file there is not read."""
+    files, problems = discover([p for p in paths if p != STDIN], settings=settings)
+    in_place = os.path.abspath(stdin_path) if stdin_text is not None and stdin_path != STDIN else None
+    if in_place is not None:
+        files = [f for f in files if os.path.abspath(f) != in_place]
     mine = shard_of(files, settings.shard) if settings.shard else files
     loaded = load_index_file(settings.index_file) if settings.index_file else ([], [])
     jobs = [(path, False) for path in mine]
     if not settings.index_file:
         chosen = set(mine)
         jobs += [(path, True) for path in files if path not in chosen]
-        jobs += [(path, True) for path in _project_files(files, paths, settings)]
+        anchors = files + ([stdin_path] if in_place is not None else [])
+        jobs += [(path, True) for path in _project_files(anchors, paths, settings) if os.path.abspath(path) != in_place]
     cache = open_cache(settings, files)
     analyses = _run_jobs(jobs, settings, cache, progress)
     analyses.extend(_Analysis(path, error=message) for path, message in problems)
     if stdin_text is not None:
-        src = SourceFile(STDIN, stdin_text.encode("utf-8"), stdin_text, "utf-8", False)
-        analysis = analyze_source(src, "__main__", False, settings)
-        analysis.source = src
+        src = SourceFile(stdin_path, stdin_text.encode("utf-8"), stdin_text, "utf-8", False)
+        if in_place is None:
+            analysis = analyze_source(src, "__main__", False, settings)
+        elif excluded_explicitly(stdin_path, settings):
+            analysis = _Analysis(stdin_path)  # --force-exclude: passed through untouched
+        else:
+            analysis = analyze_source(src, *module_name(stdin_path), settings.for_path(stdin_path))
+        analysis.source, analysis.stdin = src, True
         analyses.append(analysis)
     # The files under the given paths say what a module name is; the rest of the project only fills in.
     given = set(files)
@@ -336,6 +363,14 @@ def analyze(paths: list[str], settings: Settings, stdin_text: str | None = None,
     )
     for summary in [*(a.summary for a in analyses if a.summary is not None and a.path not in given), *loaded[1]]:
         index.add(summary, fallback=True)
+    # Folders that count as a project root when no marker is found: those given, and the folder of
+    # each file given (as ``project_root`` takes it).
+    given_dirs = [os.path.abspath(p) for p in paths if p != STDIN and os.path.isdir(p)]
+    given_dirs += sorted({str(project_root(f)) for f in files})
+    for summary in [*(a.summary for a in analyses if a.summary is not None), *loaded[0], *loaded[1]]:
+        name = namespace_name(summary.path, given_dirs)
+        if name is not None and name != summary.module:
+            index.alias(name, summary)
     if cache is not None:
         cache.save()
     return [a for a in analyses if not a.skipped], index
@@ -344,6 +379,7 @@ def analyze(paths: list[str], settings: Settings, stdin_text: str | None = None,
 def _findings(analysis: _Analysis, index: ProjectIndex, settings: Settings) -> list[Finding]:
     if analysis.summary is None:
         return []
+    settings = settings.for_path(analysis.path)
     found = [*analysis.findings, *unawaited.resolve(analysis.summary, index, settings.unawaited_fix)]
     if analysis.legacy:
         found = [_without_fix(f, LEGACY_NO_FIX) if f.fix is not None else f for f in found]
@@ -361,18 +397,22 @@ def _without_fix(finding: Finding, why: str) -> Finding:
 
 
 def check(paths: list[str], settings: Settings, stdin_text: str | None = None,
-          progress: Progress | None = None) -> RunResult:
-    analyses, index = analyze(paths, settings, stdin_text, progress)
-    results = [
-        FileResult(a.path, _findings(a, index, settings), a.error)
-        for a in analyses
-    ]
+          progress: Progress | None = None, stdin_path: str = STDIN) -> RunResult:
+    analyses, index = analyze(paths, settings, stdin_text, progress, stdin_path)
+    results = [_result(a, index, settings) for a in analyses]
     return RunResult(sorted(results, key=lambda r: r.path))
 
 
-def _applicable(findings: list[Finding], settings: Settings) -> tuple[list[Finding], int]:
-    fixable = [f for f in findings if f.fix is not None]
-    chosen = [f for f in fixable if f.fix.safety == "safe" or settings.unsafe_fixes]
+def _result(a: _Analysis, index: ProjectIndex, settings: Settings) -> FileResult:
+    return FileResult(
+        a.path, _findings(a, index, settings), a.error,
+        unsafe_fixes=settings.for_path(a.path).unsafe_fixes, stdin=a.stdin,
+    )
+
+
+def _applicable(result: FileResult) -> tuple[list[Finding], int]:
+    fixable = [f for f in result.findings if f.fix is not None]
+    chosen = [f for f in fixable if result.applies(f)]
     return chosen, len(fixable) - len(chosen)
 
 
@@ -422,7 +462,8 @@ def _rewrite(src: SourceFile, original, findings: list[Finding]) -> str:
     A LibCST transform rebuilds every node, so a family's targets are located in a module parsed from
     the text it is given. Positions from the analysis hold for the original text only: a family that
     comes after a change finds its mistakes again in the new text (per-file families can), keeping
-    those of the rules, fix safeties and lines (``noqa``) that were chosen in the first place.
+    those of the rules, fix safeties and lines (``noqa``) that were chosen in the first place. A family
+    that edits only comments (``KEEPS_POSITIONS``, AM001's) moves no code, so the positions still hold.
     """
     from libcst.codemod import CodemodContext
     from libcst.codemod.visitors import AddImportsVisitor
@@ -431,12 +472,13 @@ def _rewrite(src: SourceFile, original, findings: list[Finding]) -> str:
 
     context = CodemodContext(filename=src.path)
     module, text = original, src.text
-    for family in FAMILIES:
+    moved = False  # whether code has moved since the analysis
+    for family in REWRITERS:
         codes = {rule.code for rule in family.RULES}
         mine = [f for f in findings if f.rule in codes]
         if not mine:
             continue
-        if text != src.text:
+        if moved:
             if not hasattr(family, "check"):
                 continue  # not found again here; the next run fixes it
             mine = _found_again(family, SourceFile(src.path, src.raw, text, src.encoding, src.bom), mine)
@@ -444,6 +486,7 @@ def _rewrite(src: SourceFile, original, findings: list[Finding]) -> str:
                 continue
             module = _parse_cst(text)
         module = family.rewrite(module, mine, Locator(module), context)
+        moved = moved or (module.code != text and not getattr(family, "KEEPS_POSITIONS", False))
         text = module.code
     if context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
         module = AddImportsVisitor(context).transform_module(module)
@@ -454,11 +497,11 @@ def _rewrite(src: SourceFile, original, findings: list[Finding]) -> str:
 def _found_again(family, src: SourceFile, chosen: list[Finding]) -> list[Finding]:
     rules = {f.rule for f in chosen}
     safeties = {f.fix.safety for f in chosen if f.fix is not None}
-    noqa = suppressions(src.text)
+    table = suppressions(src.text)
     return [
         f for f in family.check(src)
         if f.rule in rules and f.fix is not None and f.fix.safety in safeties
-        and not is_suppressed(f.line, f.rule, noqa)
+        and not is_suppressed(f.line, f.rule, table, f.name)
     ]
 
 
@@ -469,16 +512,16 @@ def _fix_one(job: tuple[FileResult, str, Settings, bool, SourceFile | None]) -> 
             src = SourceFile.read(result.path)
             if src.digest != digest:
                 raise AsyncmendError("file changed on disk while it was being checked; not fixed")
-        chosen, held = _applicable(result.findings, settings)
+        chosen, held = _applicable(result)
         result.unsafe_held = held
         result.old = src.text
         new = apply_fixes(src, chosen) if chosen else src.text
+        if new != src.text and write and not result.stdin:
+            write_atomic(src, new)  # raises, and nothing counts as fixed, when it cannot write
         result.new = new
         if new != src.text:
             result.fixed = chosen
             result.findings = [f for f in result.findings if f not in chosen]
-            if write and src.path != STDIN:
-                write_atomic(src, new)
     except AsyncmendError as exc:
         result.error = str(exc)
         result.new = None
@@ -492,13 +535,13 @@ def _fix_one(job: tuple[FileResult, str, Settings, bool, SourceFile | None]) -> 
 
 
 def fix(paths: list[str], settings: Settings, write: bool, stdin_text: str | None = None,
-        progress: Progress | None = None) -> RunResult:
+        progress: Progress | None = None, stdin_path: str = STDIN) -> RunResult:
     """Apply (or, with ``write=False``, only compute) the fixes; unsafe ones only when enabled."""
-    analyses, index = analyze(paths, settings, stdin_text, progress)
+    analyses, index = analyze(paths, settings, stdin_text, progress, stdin_path)
     done: list[FileResult] = []
     jobs = []
     for a in analyses:
-        result = FileResult(a.path, _findings(a, index, settings), a.error)
+        result = _result(a, index, settings)
         if result.error is None and any(f.fix for f in result.findings):
             jobs.append((result, a.digest, settings, write, a.source))
         else:
@@ -506,6 +549,30 @@ def fix(paths: list[str], settings: Settings, write: bool, stdin_text: str | Non
     # One file per task: on Ctrl-C at most one file per worker is still to be finished.
     done.extend(_map(_fix_one, jobs, _jobs(settings), progress, "Fixing", max_chunk=1))
     return RunResult(sorted(done, key=lambda r: r.path))
+
+
+def add_noqa(paths: list[str], settings: Settings, progress: Progress | None = None) -> tuple[int, RunResult]:
+    """Add ``# noqa: CODE`` to every line with a finding (``check --add-noqa``); how many lines changed."""
+    from .suppress import add_noqa as with_noqa
+
+    run = check(paths, settings, progress=progress)
+    count = 0
+    for r in run.files:
+        wanted: dict[int, list[str]] = {}
+        for f in r.findings:
+            if f.rule != noqa.AM001.code:
+                wanted.setdefault(f.line, []).append(f.rule)
+        if not wanted or r.error:
+            continue
+        try:
+            src = SourceFile.read(r.path)
+            new, n = with_noqa(src.text, wanted)
+            if n:
+                write_atomic(src, new)
+                count += n
+        except AsyncmendError as exc:
+            r.error = str(exc)
+    return count, run
 
 
 def fix_source(text: str, settings: Settings | None = None, path: str = STDIN) -> FileResult:

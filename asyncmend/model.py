@@ -16,6 +16,7 @@ class Rule:
     summary: str
     fix_safety: str
     doc: str
+    default: bool = True  # on unless a selection leaves it out; False: only when selected by name or code
 
 
 @dataclass(frozen=True)

@@ -125,13 +125,13 @@ def _result(f: Finding, index: dict[str, int], fixes: FixTexts) -> dict[str, Any
     return result
 
 
-def fix_texts(findings: list[Finding], stdin_text: str | None = None) -> FixTexts:
+def fix_texts(findings: list[Finding], stdin_text: str | None = None, stdin_path: str = "-") -> FixTexts:
     """Each fixable finding's file text, and that text after the finding's own fix.
 
     LibCST is loaded here, and parses each file once for all its findings; a file that cannot be
     read or rewritten gets no fixes.
     """
-    from .engine import STDIN, apply_fixes_each
+    from .engine import apply_fixes_each
     from .model import AsyncmendError
     from .source import SourceFile
 
@@ -142,8 +142,8 @@ def fix_texts(findings: list[Finding], stdin_text: str | None = None) -> FixText
     out: FixTexts = {}
     for path, mine in by_path.items():
         try:
-            if path == STDIN:
-                src = SourceFile.from_bytes(STDIN, (stdin_text or "").encode("utf-8"))
+            if path == stdin_path and stdin_text is not None:
+                src = SourceFile.from_bytes(path, stdin_text.encode("utf-8"))
             else:
                 src = SourceFile.read(path)
             fixed = apply_fixes_each(src, [[f] for f in mine])

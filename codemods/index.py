@@ -53,6 +53,12 @@ class ProjectIndex:
         self.rebound.update(summary.rebinds)
         self._subclasses = None
 
+    def alias(self, name: str, summary: ModuleSummary) -> None:
+        """Also know ``summary``'s module as ``name`` (a folder without ``__init__.py`` imported as a
+        namespace package from the project root); a name already known or ambiguous is kept as it is."""
+        if name not in self.modules and name not in self.ambiguous:
+            self.modules[name] = summary
+
     # qualified names
 
     def resolve(self, qual: str, depth: int = 0) -> Binding | None:

@@ -726,7 +726,7 @@ class _Summarizer:
                         col=self.src.char_col(stmt.lineno, stmt.col_offset),
                         end_line=stmt.end_lineno,
                         end_col=self.src.char_col(stmt.end_lineno, stmt.end_col_offset),
-                        callee=dotted_name(call.func) or "",
+                        callee=dotted_name(call.func) or ast.unparse(call.func),  # super().close
                         target=target,
                         context=self.context(scope),
                         function=scope.qualname if scope is not self.root else "",

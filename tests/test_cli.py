@@ -57,7 +57,7 @@ def test_check_reports_and_exits_1(tree: Path) -> None:
     result = run(["check", "pkg"], tree)
     assert result.exit_code == 1
     assert "pkg/bad.py:9:5: AM101 [*] Coroutine `ping()` is called but never awaited" in result.stdout
-    assert "Found 1 problem (1 fixable) in 1 file." in result.stderr
+    assert "Found 1 problem in 1 file.\n[*] 1 fixable with `asyncmend fix`" in result.stderr
 
 
 def test_check_clean_exits_0(tree: Path) -> None:
@@ -83,7 +83,8 @@ def test_diff_writes_nothing_and_check_exits_1(tree: Path) -> None:
     assert "-    ping()\n+    await ping()\n" in result.stdout
     assert "\x1b[" not in result.stdout  # no colour when not a terminal
     assert (tree / "pkg" / "bad.py").read_bytes() == BUGGY
-    assert run(["fix", "--diff", "pkg"], tree).exit_code == 0
+    assert run(["fix", "--diff", "pkg"], tree).exit_code == 1  # as ruff: --diff exits 1 on changes
+    assert run(["fix", "--diff", "pkg/good.py"], tree).exit_code == 0
 
 
 def test_fix_writes_and_second_run_is_clean(tree: Path) -> None:
