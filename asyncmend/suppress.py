@@ -1,18 +1,24 @@
-"""Per-line suppression comments: ``# noqa``, ``# noqa: AM101``, ``# asyncmend: ignore[AM101]``."""
+"""Per-line suppression comments: ``# noqa``, ``# noqa: AM101``, ``# asyncmend: ignore[AM101]``.
+
+A listed code silences that rule only; so does a rule's name (``# noqa: unawaited-coroutine``). Codes
+of other tools (``# noqa: E501``) silence nothing of ours. Only a bare ``# noqa`` or
+``# asyncmend: ignore`` without a list silences every rule on its line.
+"""
 from __future__ import annotations
 
 import re
 
 from .source import split_lines
 
-_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*))?", re.I)
+# ``# noqa``, optionally with ``:`` and a list of codes or kebab-case names (comma or space separated).
+_NOQA = re.compile(r"#\s*noqa(?P<colon>\s*:\s*(?P<codes>[\w-]+(?:(?:\s*,\s*|\s+)[\w-]+)*)?)?", re.I)
 _IGNORE = re.compile(r"#\s*asyncmend:\s*ignore(?:\[(?P<codes>[^\]]*)\])?")
 
 ALL = "*"
 
 
 def suppressions(text: str) -> dict[int, frozenset[str]]:
-    """Line number → suppressed codes (``ALL`` for a bare ``# noqa``)."""
+    """Line number → what its comments name (codes and names upper-cased; ``ALL`` for a bare ``# noqa``)."""
     if "noqa" not in text.lower() and "asyncmend:" not in text:
         return {}
     out: dict[int, frozenset[str]] = {}
@@ -23,9 +29,9 @@ def suppressions(text: str) -> dict[int, frozenset[str]]:
         for pattern in (_NOQA, _IGNORE):
             for m in pattern.finditer(line):
                 found = m.group("codes")
-                if found is None:
+                if found is None and not m.groupdict().get("colon"):
                     codes.add(ALL)
-                else:
+                elif found:
                     codes.update(c.upper() for c in re.split(r"[\s,]+", found.strip()) if c)
         if codes:
             out[lineno] = frozenset(codes)
@@ -33,5 +39,15 @@ def suppressions(text: str) -> dict[int, frozenset[str]]:
 
 
 def is_suppressed(line: int, code: str, table: dict[int, frozenset[str]]) -> bool:
+    """Whether rule ``code`` is silenced on ``line``: by a bare comment, its code, or its name."""
     codes = table.get(line)
-    return bool(codes) and (ALL in codes or code in codes)
+    if not codes:
+        return False
+    return ALL in codes or code in codes or _name(code).upper() in codes
+
+
+def _name(code: str) -> str:
+    from codemods import RULES_BY_CODE
+
+    rule = RULES_BY_CODE.get(code)
+    return rule.name if rule is not None else code
