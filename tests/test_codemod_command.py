@@ -35,9 +35,13 @@ def test_every_family_has_a_command(name: str) -> None:
     assert all(rule.code in command.DESCRIPTION for rule in family.RULES)
 
 
-def test_family_module_has_no_other_attributes() -> None:
-    assert not hasattr(codemods.unawaited, "NoSuchCommand")
-    assert not hasattr(codemods.unawaited, "check") or callable(codemods.unawaited.check)
+def test_family_modules_have_what_the_package_doc_says() -> None:
+    """Per-file families have ``check``; the unawaited family resolves against the project index instead
+    (the engine asks ``hasattr(family, "check")`` to find mistakes again after another family's fix)."""
+    assert callable(codemods.drain.check) and callable(codemods.threads.check)
+    assert not hasattr(codemods.unawaited, "check")
+    with pytest.raises(AttributeError, match="has no attribute 'NoSuchCommand'"):
+        codemods.unawaited.NoSuchCommand  # noqa: B018
 
 
 LIBCST_LOADED = "print(any(m.split('.')[0] == 'libcst' for m in sys.modules))"
@@ -50,11 +54,14 @@ def test_checking_does_not_import_libcst(tmp_path: Path) -> None:
         "import sys, cli, codemods, asyncmend, asyncmend.sarif, asyncmend.ruledocs, asyncmend.workspace\n"
         f"for fmt in ('text', 'github'):\n"
         f"    try:\n        cli.main(['check', '--format', fmt, {str(tmp_path / 'm.py')!r}])\n"
-        f"    except SystemExit:\n        pass\n"
+        f"    except SystemExit as exc:\n        print('exit', exc.code)\n"
         f"{LIBCST_LOADED}\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
-    assert out.stdout.splitlines()[-1] == "False"
+    lines = out.stdout.splitlines()
+    assert [line for line in lines if line.startswith("exit ")] == ["exit 1", "exit 1"], out.stdout + out.stderr
+    assert sum("AM101" in line for line in lines) == 2
+    assert lines[-1] == "False"
 
 
 def _tree(root: Path) -> dict[str, str]:
@@ -112,21 +119,20 @@ def test_libcst_tool_reads_standard_input() -> None:
     assert "    await f()\n    save()\n" in proc.stdout
 
 
-# Golden fixtures: on each, a family's command does what the CLI does.
+# Golden fixtures: on each, the families' commands do what the CLI does, with and without unsafe fixes;
+# a negative fixture (nothing to fix) comes back from every command unchanged.
 
 
 def _family_cases() -> list[Case]:
-    return [c for c in all_cases() if c.id.partition("/")[0] in FAMILY_NAMES]
+    return [c for c in all_cases() if c.family in FAMILY_NAMES]
 
 
-def _config(case: Case) -> str | None:
-    """The case's options as ``[tool.asyncmend]``, or None when one has no configuration key."""
-    lines = ["[tool.asyncmend]"]
+def _config(case: Case, unsafe: bool) -> str:
+    """The case's options as ``[tool.asyncmend]``."""
+    lines = ["[tool.asyncmend]", f"unsafe-fixes = {'true' if unsafe else 'false'}"]
     for key, value in case.options().items():
-        if key not in ("unsafe_fixes", "unawaited_fix", "select", "ignore"):
-            return None
-        toml = "true" if value is True else "false" if value is False else f'"{value}"'
-        lines.append(f"{key.replace('_', '-')} = {toml}")
+        assert key in ("unawaited_fix", "select", "ignore"), f"{case.id}: option {key} has no configuration key"
+        lines.append(f'{key.replace("_", "-")} = "{value}"')
     return "\n".join(lines) + "\n"
 
 
@@ -139,13 +145,14 @@ def _copy(case: Case, dest: Path) -> Path:
     return dest
 
 
-def _cli_fix(case: Case, root: Path) -> bool:
-    """Fix a copy of the case with the engine; True when its fixes all come from the case's family."""
-    family = case.id.partition("/")[0]
-    codes = {r.code for r in sys.modules[f"codemods.{family}"].RULES}
-    run = engine.fix([str(_copy(case, root / "cli"))], Settings(jobs=1, **case.options()), write=True)
-    fixed = [f for r in run.files for f in r.fixed]
-    return bool(fixed) and all(f.rule in codes for f in fixed)
+def _cli_fix(case: Case, root: Path, unsafe: bool) -> list[str]:
+    """Fix a copy of the case with the engine; the families whose fixes it applied, in their order."""
+    settings = Settings(jobs=1, unsafe_fixes=unsafe, **case.options())
+    run = engine.fix([str(_copy(case, root / "cli"))], settings, write=True)
+    assert not run.errors, [(r.path, r.error) for r in run.errors]
+    fixed = {f.rule for r in run.files for f in r.fixed}
+    return [name for name, family in zip(FAMILY_NAMES, codemods.FAMILIES)
+            if any(rule.code in fixed for rule in family.RULES)]
 
 
 def _run_in_process(command_class, work: Path) -> None:
@@ -164,33 +171,34 @@ def _run_in_process(command_class, work: Path) -> None:
 
 
 CASES = _family_cases()
+RUNS = [(case, unsafe) for case in CASES for unsafe in (True, False)]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_command_matches_cli_on_fixture(case: Case, tmp_path: Path) -> None:
-    """Every golden fixture whose fixes come from one family: its command gives the CLI's output."""
-    config = _config(case)
-    if config is None:
-        pytest.skip("options that are not configuration keys")
-    (tmp_path / "pyproject.toml").write_text(config)
-    if not _cli_fix(case, tmp_path):
-        pytest.skip("the CLI's fixes here come from several families (or none)")
+@pytest.mark.parametrize("case, unsafe", RUNS, ids=[f"{c.id}-{'unsafe' if u else 'safe'}" for c, u in RUNS])
+def test_command_matches_cli_on_fixture(case: Case, unsafe: bool, tmp_path: Path) -> None:
+    """Every golden fixture: the commands of the families the CLI fixed with give the CLI's output; on a
+    fixture where the CLI fixes nothing, every family's command leaves every file as it was."""
+    (tmp_path / "pyproject.toml").write_text(_config(case, unsafe))
+    families = _cli_fix(case, tmp_path, unsafe)
     tool = _copy(case, tmp_path / "tool")
-    _run_in_process(_command(case.id.partition("/")[0]), tool)
+    for name in families or FAMILY_NAMES:
+        _run_in_process(_command(name), tool)
     assert _tree(tool) == _tree(tmp_path / "cli")
+    if not families:
+        assert _tree(tool) == _tree(_copy(case, tmp_path / "input"))
 
 
 @pytest.mark.parametrize("name", FAMILY_NAMES)
 def test_libcst_tool_runs_each_family_on_a_fixture(name: str, tmp_path: Path) -> None:
     """One golden fixture per family through the real ``python -m libcst.tool codemod``."""
     for case in CASES:
-        if case.id.startswith(name + "/") and _config(case) is not None:
-            (tmp_path / "pyproject.toml").write_text(_config(case))
-            if _cli_fix(case, tmp_path):
+        if case.family == name:
+            (tmp_path / "pyproject.toml").write_text(_config(case, unsafe=True))
+            if _cli_fix(case, tmp_path, unsafe=True) == [name]:
                 break
             shutil.rmtree(tmp_path / "cli")
     else:
-        pytest.skip(f"no fixture of {name} whose fixes are all its own")
+        pytest.fail(f"no fixture of {name} whose fixes are all its own")
     tool = _copy(case, tmp_path / "tool")
     proc = _tool(f"codemods.{name}.{name.capitalize()}Command", tool)
     assert proc.returncode == 0, proc.stderr

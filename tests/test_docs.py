@@ -1,6 +1,7 @@
 """Rule docs (``asyncmend rules``/``explain``, docs/rules.md, the README table) and the README's snippets."""
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -82,13 +83,33 @@ def test_with_table_needs_the_markers() -> None:
 @pytest.mark.parametrize(
     "snippet, test",
     [
-        ("docs/snippets/pre-commit-config.yaml", "tests/test_precommit.py"),
+        ("docs/snippets/pre-commit-config.yaml", "tests/test_precommit.py::test_hooks_check_then_fix_on_commit"),
         ("docs/snippets/github-workflow.yml", "tests/test_ci_output.py::test_github_actions_snippet_runs"),
         ("docs/examples/migrate.py", "tests/test_api.py::test_example_migration_script"),
     ],
 )
 def test_readme_shows_the_tested_snippets(snippet: str, test: str) -> None:
-    """Each snippet the README shows is a file that a test runs (named beside it here)."""
+    """Each snippet the README shows is a file that the test named beside it reads."""
     text = (ROOT / snippet).read_text("utf-8")
     assert text in (ROOT / "README.md").read_text("utf-8"), f"README.md must show {snippet} verbatim"
-    assert (ROOT / test.partition("::")[0]).is_file()
+    assert Path(snippet).name in _test_source(test), f"{test} does not read {snippet}"
+
+
+def _test_source(test: str) -> str:
+    """The source of the named test function, with the module-level assignments of names it uses."""
+    path, _, name = test.partition("::")
+    source = (ROOT / path).read_text("utf-8")
+    module = ast.parse(source)
+    [function] = [n for n in module.body if isinstance(n, ast.FunctionDef) and n.name == name] or [None]
+    assert function is not None, f"{path} has no test function {name}"
+    used = {n.id for n in ast.walk(function) if isinstance(n, ast.Name)}
+    parts = [ast.get_source_segment(source, function)]
+    for node in module.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in used for t in node.targets):
+            parts.append(ast.get_source_segment(source, node))
+    return "\n".join(parts)
+
+
+def test_snippet_check_finds_a_missing_test() -> None:
+    with pytest.raises(AssertionError, match="has no test function test_nothing"):
+        _test_source("tests/test_api.py::test_nothing")

@@ -325,18 +325,25 @@ def test_signal_handler_that_cancels_without_stop_is_reported_without_fix():
     assert finding.rule == "AM201" and finding.line == 11 and finding.fix is None
 
 
-@pytest.mark.parametrize(
-    "tail",
-    [
-        "    loop.stop(); loop.close()\n",  # the statement to replace shares its line
-        "    try: loop.close()\n    finally: pass\n",  # the close() sits in a one-line suite
-    ],
-)
-def test_statement_sharing_its_line_gets_no_fix(tail):
-    code = AFTER_RUN.replace("    loop.close()\n", tail)
+def test_statement_sharing_its_line_gets_no_fix():
+    """The drain would go before ``loop.stop()``, which shares its line with ``loop.close()``."""
+    code = AFTER_RUN.replace("    loop.close()\n", "    loop.stop(); loop.close()\n")
     [finding] = findings(code)
-    assert finding.fix is None or all(e["op"] == "after" for e in finding.fix.params["edits"])
-    assert fixed(code).count(tail.strip().split(";")[0]) == 1
+    assert finding.rule == "AM201" and finding.fix is None
+    assert fixed(code) == code
+
+
+def test_close_in_a_one_line_suite_gets_the_drain_after_the_cancel_loop():
+    """``try: loop.close()`` leaves no line to insert before: the drain follows the cancel loop instead."""
+    code = AFTER_RUN.replace("    loop.close()\n", "    try: loop.close()\n    finally: pass\n")
+    [finding] = findings(code)
+    assert finding.fix.safety == "safe"
+    assert [e["op"] for e in finding.fix.params["edits"]] == ["after"]
+    assert fixed(code) == code.replace(
+        "        t.cancel()\n",
+        "        t.cancel()\n    pending = asyncio.all_tasks(loop)\n    if pending:\n"
+        "        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))\n",
+    )
 
 
 def test_helper_that_cancels_and_closes_is_fixed_without_seeing_the_run():

@@ -1,0 +1,222 @@
+"""The unawaited family's decisions, one at a time: which finding, which fix, how safe, and why.
+
+Each case is one small module; the assertion is the whole list of (line, rule, fix action, safety,
+``via``) and, where it says why no fix is offered, the message. Fast enough for mutation testing.
+"""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from asyncmend import engine
+from asyncmend.config import Settings
+
+
+def _found(code: str, mode: str = "await") -> list[tuple]:
+    result = engine.check([], Settings(jobs=1, unawaited_fix=mode), stdin_text=textwrap.dedent(code))
+    return [
+        (f.line, f.rule, f.fix.action if f.fix else None, f.fix.safety if f.fix else None,
+         f.fix.params.get("via") if f.fix else None)
+        for f in result.findings
+    ]
+
+
+def _messages(code: str) -> list[str]:
+    return [f.message for f in engine.check([], Settings(jobs=1), stdin_text=textwrap.dedent(code)).findings]
+
+
+def _fixed(code: str, unsafe: bool) -> str:
+    result = engine.fix_source(textwrap.dedent(code), Settings(jobs=1, unsafe_fixes=unsafe))
+    assert result.error is None, result.error
+    return result.new
+
+
+CORO = "import asyncio\n\nasync def work():\n    pass\n\n"
+
+
+# AM102: a coroutine called in synchronous code
+
+
+def test_script_entry_gets_a_safe_asyncio_run() -> None:
+    code = CORO + "if __name__ == '__main__':\n    work()\n"
+    assert _found(code) == [(7, "AM102", "asyncio-run", "safe", "module")]
+    assert _fixed(code, unsafe=False).endswith("if __name__ == '__main__':\n    asyncio.run(work())\n")
+
+
+def test_top_level_call_outside_a_guard_gets_an_unsafe_asyncio_run() -> None:
+    code = CORO + "work()\n"
+    assert _found(code) == [(6, "AM102", "asyncio-run", "unsafe", "module")]
+    assert _fixed(code, unsafe=False) == code
+    assert _fixed(code, unsafe=True).endswith("\nasyncio.run(work())\n")
+
+
+def test_module_that_holds_its_own_loop_gets_no_asyncio_run() -> None:
+    code = CORO + "loop = asyncio.new_event_loop()\nif __name__ == '__main__':\n    work()\n"
+    [(line, rule, action, _, _)] = _found(code)
+    assert (line, rule, action) == (8, "AM102", None)
+    assert _messages(code) == [
+        "Coroutine `work()` is called from synchronous code and never runs; no fix: the module holds an "
+        "event loop it does not plainly run"
+    ]
+
+
+def test_asyncio_name_taken_means_no_asyncio_run() -> None:
+    code = "asyncio = None\n\nasync def work():\n    pass\n\nif __name__ == '__main__':\n    work()\n"
+    assert _found(code) == [(7, "AM102", None, None, None)]
+    code = "import trio as asyncio\n\nasync def work():\n    pass\n\nif __name__ == '__main__':\n    work()\n"
+    assert _found(code) == [(7, "AM102", None, None, None)]
+
+
+def test_plain_function_gets_no_fix_and_says_why() -> None:
+    code = CORO + "def helper():\n    work()\n"
+    assert _found(code) == [(7, "AM102", None, None, None)]
+    assert _messages(code) == [
+        "Coroutine `work()` is called from synchronous code and never runs; no fix: run it with "
+        "`asyncio.run(...)` or from a coroutine (not decided for you)"
+    ]
+
+
+def test_loop_in_hand_gets_a_loop_task() -> None:
+    code = CORO + "def main():\n    loop = asyncio.new_event_loop()\n    work()\n    loop.close()\n"
+    [(line, rule, action, safety, via)] = _found(code)
+    assert (line, rule, action, safety, via) == (8, "AM102", "loop-task", "safe", "module")
+    code = CORO + "def main():\n    loop = asyncio.get_event_loop()\n    work()\n"
+    assert _found(code) == [(8, "AM102", "loop-task", "unsafe", "module")]
+
+
+# AM101: a coroutine called in a coroutine
+
+
+def test_module_coroutine_gets_a_safe_await() -> None:
+    assert _found(CORO + "async def main():\n    work()\n") == [(7, "AM101", "await", "safe", "module")]
+
+
+def test_rebound_coroutine_is_not_known() -> None:
+    assert _found(CORO + "work = print\n\nasync def main():\n    work()\n") == []
+
+
+def test_typeshed_coroutine_gets_a_safe_await() -> None:
+    assert _found("import asyncio\n\nasync def main():\n    asyncio.sleep(1)\n") == [
+        (4, "AM101", "await", "safe", "typeshed")
+    ]
+
+
+def test_self_method_and_instance_and_annotated_receivers() -> None:
+    code = """\
+        class Client:
+            async def send(self):
+                pass
+
+            async def run(self):
+                self.send()
+
+        async def main(annotated: Client):
+            made = Client()
+            made.send()
+            annotated.send()
+            Client.send(made)
+        """
+    assert _found(code) == [
+        (6, "AM101", "await", "safe", "module"),
+        (10, "AM101", "await", "safe", "index"),
+        (11, "AM101", "await", "unsafe", "index"),
+        (12, "AM101", "await", "safe", "index"),
+    ]
+
+
+def test_super_method() -> None:
+    code = """\
+        class Base:
+            async def close(self):
+                pass
+
+        class Child(Base):
+            async def close(self):
+                super().close()
+        """
+    assert _found(code) == [(7, "AM101", "await", "safe", "index")]
+
+
+def test_self_method_that_is_plain_is_not_a_coroutine() -> None:
+    code = "class C:\n    def send(self):\n        pass\n\n    async def run(self):\n        self.send()\n"
+    assert _found(code) == []
+
+
+@pytest.mark.parametrize(
+    "mode, action",
+    [("await", "await"), ("task", "task")],
+)
+def test_task_mode(mode: str, action: str) -> None:
+    assert _found(CORO + "async def main():\n    work()\n", mode) == [(7, "AM101", action, "safe", "module")]
+
+
+def test_task_mode_needs_the_call_alone_and_asyncio_free() -> None:
+    # a call that is part of a larger expression is awaited, whatever the mode
+    assert _found(CORO + "async def main():\n    work() or 1\n", "task") == []
+    assert _found(CORO + "async def main():\n    x = [work()]\n", "task") == []
+    code = "import trio as asyncio\n\nasync def work():\n    pass\n\nasync def main():\n    work()\n"
+    assert _found(code, "task") == [(7, "AM101", "await", "safe", "module")]
+
+
+def test_task_mode_with_annotated_receiver_is_unsafe() -> None:
+    code = "class C:\n    async def go(self):\n        pass\n\nasync def main(c: C):\n    c.go()\n"
+    assert _found(code, "task") == [(6, "AM101", "task", "unsafe", "index")]
+
+
+# AM101 on ``await f()`` where f returns another coroutine
+
+
+FACTORY = """\
+from collections.abc import Coroutine
+from typing import Any
+
+async def ping():
+    pass
+
+class Client:
+    async def factory(self) -> Coroutine[Any, Any, None]:
+        return ping()
+
+    async def run(self):
+        await self.factory()
+
+async def factory() -> Coroutine[Any, Any, None]:
+    return ping()
+
+async def main(annotated: Client):
+    await factory()
+    await Client().factory()
+    made = Client()
+    await made.factory()
+    await annotated.factory()
+    await ping()
+"""
+
+
+def test_awaited_coroutine_factory_safety_by_receiver() -> None:
+    assert _found(FACTORY) == [
+        (12, "AM101", "await-result", "unsafe", "index"),
+        (18, "AM101", "await-result", "safe", "module"),
+        (21, "AM101", "await-result", "safe", "index"),
+        (22, "AM101", "await-result", "unsafe", "index"),
+    ]
+    assert _messages(FACTORY)[0] == "Coroutine returned by `await self.factory()` is never awaited"
+
+
+def test_awaited_factory_fix_only_where_safe() -> None:
+    new = _fixed(FACTORY, unsafe=False)
+    assert "    await (await factory())\n" in new
+    assert "    await (await made.factory())\n" in new
+    assert "        await self.factory()\n" in new and "    await annotated.factory()\n" in new
+    new = _fixed(FACTORY, unsafe=True)
+    assert "        await (await self.factory())\n" in new and "    await (await annotated.factory())\n" in new
+
+
+def test_imported_coroutine_through_the_index(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "store.py").write_text("async def save():\n    pass\n\ndef plain():\n    pass\n")
+    (tmp_path / "app.py").write_text("from store import save, plain\n\nasync def main():\n    save()\n    plain()\n")
+    run = engine.check([str(tmp_path / "app.py")], Settings(jobs=1))
+    assert [(f.line, f.rule, f.fix.safety, f.fix.params["via"]) for f in run.findings] == [(4, "AM101", "safe", "index")]

@@ -1,0 +1,109 @@
+"""Suppression comments: only a bare comment, our codes and our rule names silence our rules."""
+from __future__ import annotations
+
+import pytest
+
+import asyncmend
+from asyncmend.suppress import ALL, is_suppressed, suppressions
+
+# Line 9 holds an AM101 (``work(1)`` never awaited) and line 12 an AM102 (``main()`` at top level).
+PROGRAM = """\
+import asyncio
+
+
+async def work(n):
+    print(n)
+
+
+async def main():
+    work(1){c9}
+
+
+main(){c12}
+"""
+
+
+def _rules(c9: str = "", c12: str = "") -> list[tuple[int, str]]:
+    found = asyncmend.check_source(PROGRAM.format(c9=c9, c12=c12), config=False)
+    return [(f.line, f.rule) for f in found]
+
+
+BOTH = [(9, "AM101"), (12, "AM102")]
+
+
+def test_the_program_has_both_findings() -> None:
+    assert _rules() == BOTH
+
+
+@pytest.mark.parametrize(
+    "comment, left",
+    [
+        ("  # noqa", [(12, "AM102")]),
+        ("  # NOQA", [(12, "AM102")]),
+        ("  # noqa: AM101", [(12, "AM102")]),
+        ("  # noqa:am101", [(12, "AM102")]),
+        ("  # noqa: E501, AM101", [(12, "AM102")]),
+        ("  # noqa: E501 AM101", [(12, "AM102")]),
+        ("  # noqa: unawaited-coroutine", [(12, "AM102")]),
+        ("  # noqa: AM101 the call is awaited elsewhere", [(12, "AM102")]),
+        ("  # asyncmend: ignore", [(12, "AM102")]),
+        ("  # asyncmend: ignore[AM101]", [(12, "AM102")]),
+        ("  # asyncmend: ignore[unawaited-coroutine]", [(12, "AM102")]),
+        ("  # asyncmend: ignore[AM101, AM102]", [(12, "AM102")]),
+        # other tools' codes, other rules of ours, an empty list: nothing silenced
+        ("  # noqa: E501", BOTH),
+        ("  # noqa: E501,W291", BOTH),
+        ("  # noqa: ASYNC102", BOTH),
+        ("  # noqa: AM102", BOTH),
+        ("  # noqa: AM1", BOTH),
+        ("  # noqa: coroutine-called-sync", BOTH),
+        ("  # noqa: unawaited", BOTH),
+        ("  # noqa:", BOTH),
+        ("  # asyncmend: ignore[]", BOTH),
+        ("  # asyncmend: ignore[E501]", BOTH),
+        ("  # asyncmend: ignore[coroutine-called-sync]", BOTH),
+        ("  # type: ignore", BOTH),
+    ],
+)
+def test_comment_on_the_am101_line(comment: str, left: list) -> None:
+    assert _rules(c9=comment) == left
+
+
+@pytest.mark.parametrize(
+    "comment, left",
+    [
+        ("  # noqa: coroutine-called-sync", [(9, "AM101")]),
+        ("  # noqa: AM102", [(9, "AM101")]),
+        ("  # noqa: unawaited-coroutine", BOTH),
+        ("  # noqa: E501", BOTH),
+    ],
+)
+def test_comment_on_the_am102_line(comment: str, left: list) -> None:
+    assert _rules(c12=comment) == left
+
+
+def test_suppression_holds_for_fix_too() -> None:
+    result = asyncmend.fix_source(PROGRAM.format(c9="  # noqa: E501", c12="  # noqa: coroutine-called-sync"),
+                                  config=False)
+    assert "    await work(1)  # noqa: E501\n" in result.new_text
+    assert "\nmain()  # noqa: coroutine-called-sync\n" in result.new_text
+
+
+def test_table_keeps_what_each_line_names() -> None:
+    text = "a  # noqa\nb  # noqa: E501, am101\nc\nd  # asyncmend: ignore[unawaited-coroutine]\ne  # noqa:\n"
+    assert suppressions(text) == {
+        1: frozenset({ALL}),
+        2: frozenset({"E501", "AM101"}),
+        4: frozenset({"UNAWAITED-COROUTINE"}),
+    }
+    assert suppressions("x = 1\n") == {}
+
+
+def test_is_suppressed_by_line() -> None:
+    table = {3: frozenset({"AM101"}), 5: frozenset({ALL}), 7: frozenset({"E501"}), 9: frozenset()}
+    assert is_suppressed(3, "AM101", table)
+    assert not is_suppressed(3, "AM102", table)
+    assert not is_suppressed(4, "AM101", table)
+    assert is_suppressed(5, "AM301", table)
+    assert not is_suppressed(7, "AM101", table)
+    assert not is_suppressed(9, "AM101", table)
