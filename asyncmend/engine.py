@@ -218,12 +218,7 @@ def load_index_file(path: str) -> tuple[list[ModuleSummary], list[ModuleSummary]
 
 def write_index(paths: list[str], settings: Settings, output: str) -> int:
     """Summaries of every file of the projects under ``paths`` (for ``--index`` in shards)."""
-    files, _ = discover(paths, settings.exclude)
-    everything = sorted({*files, *_project_files(files, paths, settings)})
-    cache = open_cache(settings, files)
-    analyses = _run_jobs([(f, True) for f in everything], settings, cache)
-    if cache is not None:
-        cache.save()
+    files, analyses = _index_analyses(paths, settings)
     given = set(files)
     modules = [
         {**summary_to_json(a.summary), "primary": a.path in given} for a in analyses if a.summary is not None
@@ -234,6 +229,37 @@ def write_index(paths: list[str], settings: Settings, output: str) -> int:
     except OSError as exc:
         raise AsyncmendError(f"{output}: cannot write the index: {exc.strerror or exc}") from None
     return len(modules)
+
+
+def build_index(paths: list[str], settings: Settings) -> ProjectIndex:
+    """The project index alone, from every file of the projects under ``paths`` read for the index
+    only (through the cache): what a caller that then checks one file at a time needs (the editor)."""
+    files, analyses = _index_analyses(paths, settings)
+    given = set(files)
+    return _make_index(
+        [a.summary for a in analyses if a.summary is not None and a.path in given],
+        [a.summary for a in analyses if a.summary is not None and a.path not in given],
+        settings,
+    )
+
+
+def _index_analyses(paths: list[str], settings: Settings) -> tuple[list[str], list[_Analysis]]:
+    """The files under ``paths``, and the index-only analyses of those and the rest of their projects."""
+    files, _ = discover(paths, settings.exclude)
+    everything = sorted({*files, *_project_files(files, paths, settings)})
+    cache = open_cache(settings, files)
+    analyses = _run_jobs([(f, True) for f in everything], settings, cache)
+    if cache is not None:
+        cache.save()
+    return files, analyses
+
+
+def _make_index(primary: list[ModuleSummary], rest: list[ModuleSummary], settings: Settings) -> ProjectIndex:
+    """The files being checked say what a module name is; the rest of the project only fills in."""
+    index = ProjectIndex(primary, external=ExternalResolver(settings.python))
+    for summary in rest:
+        index.add(summary, fallback=True)
+    return index
 
 
 def _may_define_coroutines(raw: bytes, path: str) -> bool:
@@ -327,14 +353,12 @@ def analyze(paths: list[str], settings: Settings, stdin_text: str | None = None,
         analysis = analyze_source(src, "__main__", False, settings)
         analysis.source = src
         analyses.append(analysis)
-    # The files under the given paths say what a module name is; the rest of the project only fills in.
     given = set(files)
-    index = ProjectIndex(
+    index = _make_index(
         [*(a.summary for a in analyses if a.summary is not None and a.path in given), *loaded[0]],
-        external=ExternalResolver(settings.python),
+        [*(a.summary for a in analyses if a.summary is not None and a.path not in given), *loaded[1]],
+        settings,
     )
-    for summary in [*(a.summary for a in analyses if a.summary is not None and a.path not in given), *loaded[1]]:
-        index.add(summary, fallback=True)
     if cache is not None:
         cache.save()
     return [a for a in analyses if not a.skipped], index
