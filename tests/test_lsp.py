@@ -29,8 +29,9 @@ async def main():
 class Editor:
     """An LSP client holding open documents, the diagnostics published for them and the log."""
 
-    def __init__(self, root: Path, settings: dict | None = None, init_options: Any = None):
+    def __init__(self, root: Path, settings: dict | None = None, init_options: Any = None, timeout: float = TIMEOUT):
         self.root = root
+        self.timeout = timeout
         self.settings = settings or {}
         self.init_options = init_options
         self.client = LanguageClient("test-editor", "1")
@@ -93,9 +94,9 @@ class Editor:
                 return ready()
 
         try:
-            return await asyncio.wait_for(wait(), TIMEOUT)
+            return await asyncio.wait_for(wait(), self.timeout)
         except asyncio.TimeoutError:
-            pytest.fail(f"waited {TIMEOUT} s for {what}; diagnostics: {self.diagnostics}; log: {self.log}")
+            pytest.fail(f"waited {self.timeout} s for {what}; diagnostics: {self.diagnostics}; log: {self.log}")
 
     async def indexed(self) -> None:
         await self.until(lambda: any("indexed" in m for m in self.log), "the project index")
@@ -257,7 +258,9 @@ def test_a_change_in_one_file_reports_a_mistake_in_another(tmp_path: Path) -> No
 
 
 def test_the_index_knows_files_that_are_not_open(tmp_path: Path) -> None:
-    root = _project(tmp_path, {"pkg/__init__.py": "", "pkg/store.py": "async " + STORE_SYNC, "pkg/main.py": MAIN})
+    # Enough files for the index to be built in worker processes, started from the server's threads.
+    many = {f"pkg/m{i}.py": f"async def f{i}():\n    pass\n" for i in range(64)}
+    root = _project(tmp_path, {"pkg/__init__.py": "", "pkg/store.py": "async " + STORE_SYNC, "pkg/main.py": MAIN, **many})
 
     async def scenario() -> None:
         async with Editor(root) as editor:
@@ -301,3 +304,23 @@ def test_a_bad_setting_is_shown_and_the_rest_still_works(tmp_path: Path) -> None
             assert [d.code for d in await editor.diagnostics_of("app.py")] == ["AM101"]
 
     run(scenario())
+
+
+def test_exit_while_the_index_is_built_ends_at_once(tmp_path: Path) -> None:
+    # Many files: the index is still being built in worker processes when the client says exit. Those
+    # must end with the server, and none may keep the server's output open (the client waits for it).
+    root = _project(tmp_path, {f"pkg/m{i}.py": f"async def f{i}():\n    pass\n" * 50 for i in range(600)})
+    (root / "app.py").write_text(APP)
+
+    async def scenario() -> float:
+        editor = Editor(root)
+        await editor.__aenter__()
+        editor.open("app.py")
+        await editor.diagnostics_of("app.py")  # checked on its own: the index build starts now
+        await asyncio.sleep(0.5)
+        assert not any("indexed" in m for m in editor.log), "the index was built too soon to test this"
+        started = asyncio.get_running_loop().time()
+        await editor.__aexit__(None, None, None)
+        return asyncio.get_running_loop().time() - started
+
+    assert asyncio.run(scenario()) < 10

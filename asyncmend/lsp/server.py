@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import logging
+import multiprocessing
 import os
 import re
 import sys
@@ -62,6 +63,7 @@ class AsyncmendServer(LanguageServer):
         self.settings = Settings(cache=True)
         self.checker: Workspace | None = None
         self.index_ready = False
+        self.shut_down = False
         self._generation = 0  # bumped whenever the settings change: older index builds are dropped
         self._analysis = ThreadPoolExecutor(1, thread_name_prefix="asyncmend-analysis")
         self._indexing = ThreadPoolExecutor(1, thread_name_prefix="asyncmend-index")
@@ -378,6 +380,16 @@ def initialize(ls: AsyncmendServer, params: lsp.InitializeParams) -> None:
     ls.init_options = params.initialization_options
 
 
+@server.feature(lsp.SHUTDOWN)
+def shutdown(ls: AsyncmendServer, params: None) -> None:
+    ls.shut_down = True
+
+
+@server.feature(lsp.EXIT)
+def exit_(ls: AsyncmendServer, params: None) -> None:
+    _end(0 if ls.shut_down else 1)
+
+
 @server.feature(lsp.INITIALIZED)
 async def initialized(ls: AsyncmendServer, params: lsp.InitializedParams) -> None:
     ls._spawn(ls.reload())
@@ -434,9 +446,30 @@ async def code_action(ls: AsyncmendServer, params: lsp.CodeActionParams) -> list
 
 
 def serve() -> None:
-    # Anything printed by accident (and any output buffer a worker process would flush on exit) must
-    # not reach the client's channel: standard output belongs to the protocol alone.
-    stdout = sys.stdout.buffer
-    sys.stdout = sys.stderr
+    # The index is built in worker processes, started while the server's threads run: one of them
+    # blocks reading standard input, and a forked child, closing its copy of stdin, would wait for that
+    # read's lock forever. Fresh interpreters inherit no lock.
+    multiprocessing.set_start_method("spawn", force=True)
+    # The protocol talks over private copies of standard input and output, which child processes do
+    # not inherit (a worker holding the output open would keep the client waiting for its end), and
+    # anything printed by accident goes to standard error instead of into the protocol.
+    sys.stdout.flush()
+    reader = os.fdopen(os.dup(0), "rb")
+    writer = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format=f"{NAME}: %(message)s")
-    server.start_io(sys.stdin.buffer, stdout)
+    server.start_io(reader, writer)
+    _end(0)  # the client went away
+
+
+def _end(code: int) -> None:
+    """End the process now: an index still being built is of no use any more, and waiting for it (as
+    the interpreter would, for its threads and worker processes) would keep the editor waiting."""
+    for worker in multiprocessing.active_children():
+        worker.terminate()
+    logging.shutdown()
+    sys.stderr.flush()
+    os._exit(code)
