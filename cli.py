@@ -398,6 +398,17 @@ def index_command(paths, output, **options) -> None:
     click.echo(f"Wrote {report.plural(count, 'module')} to {output}.", err=True)
 
 
+@main.command()
+def server() -> None:
+    """Run the language server (LSP) over stdio, for editors; needs `pip install "asyncmend[lsp]"`."""
+    from asyncmend import lsp  # pygls is loaded only here
+
+    try:
+        lsp.serve()
+    except AsyncmendError as exc:
+        raise Failure(str(exc)) from None
+
+
 def _colour(diff: str) -> str:
     out = []
     for line in diff.splitlines(keepends=True):

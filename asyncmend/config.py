@@ -139,28 +139,7 @@ def load_settings(path: Path | None) -> Settings:
     section = "[tool.asyncmend]" if path.name == "pyproject.toml" else ""
     if not isinstance(table, dict):
         raise AsyncmendError(f"{path}: {section or 'the file'} must be a table")
-    values: dict = {}
-    for key, value in table.items():
-        kind = _KEYS.get(key)
-        where = f"{path}: {section} {key}".replace(":  ", ": ")
-        if kind is None:
-            raise AsyncmendError(f"{where}: unknown key (known: {', '.join(sorted(_KEYS))})")
-        if kind == "list":
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise AsyncmendError(f"{where}: expected a list of strings")
-            value = tuple(value)
-        elif kind == "bool":
-            if not isinstance(value, bool):
-                raise AsyncmendError(f"{where}: expected true or false")
-        elif kind == "table":
-            if not isinstance(value, dict) or not all(
-                isinstance(v, list) and all(isinstance(c, str) for c in v) for v in value.values()
-            ):
-                raise AsyncmendError(f"{where}: expected a table of glob = [rule codes]")
-            value = tuple((glob, tuple(codes)) for glob, codes in value.items())
-        elif value not in kind:
-            raise AsyncmendError(f"{where}: expected one of {', '.join(map(repr, kind))}")
-        values[key.replace("-", "_")] = value
+    values = table_values(table, f"{path}: {section}".rstrip())
     settings = Settings(root=str(path.resolve().parent), config_file=str(path), **values)
     try:
         _validate(settings)
@@ -182,6 +161,34 @@ def _over(settings: Settings, options: dict, overrides: tuple | None) -> Setting
     settings = replace(settings, overrides=overrides)
     _validate(settings)
     return settings
+
+
+def table_values(table: dict, where: str) -> dict:
+    """Settings values from a table with ``[tool.asyncmend]``'s keys (an editor's settings too),
+    checked; a bad key or value raises AsyncmendError naming ``where`` and the key."""
+    values: dict = {}
+    for key, value in table.items():
+        kind = _KEYS.get(key)
+        where_key = f"{where} {key}"
+        if kind is None:
+            raise AsyncmendError(f"{where_key}: unknown key (known: {', '.join(sorted(_KEYS))})")
+        if kind == "list":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise AsyncmendError(f"{where_key}: expected a list of strings")
+            value = tuple(value)
+        elif kind == "bool":
+            if not isinstance(value, bool):
+                raise AsyncmendError(f"{where_key}: expected true or false")
+        elif kind == "table":
+            if not isinstance(value, dict) or not all(
+                isinstance(v, list) and all(isinstance(c, str) for c in v) for v in value.values()
+            ):
+                raise AsyncmendError(f"{where_key}: expected a table of glob = [rule codes]")
+            value = tuple((glob, tuple(codes)) for glob, codes in value.items())
+        elif value not in kind:
+            raise AsyncmendError(f"{where_key}: expected one of {', '.join(map(repr, kind))}")
+        values[key.replace("-", "_")] = value
+    return values
 
 
 def resolve_settings(path: Path | None, **options) -> Settings:

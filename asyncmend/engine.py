@@ -231,12 +231,7 @@ def load_index_file(path: str) -> tuple[list[ModuleSummary], list[ModuleSummary]
 
 def write_index(paths: list[str], settings: Settings, output: str) -> int:
     """Summaries of every file of the projects under ``paths`` (for ``--index`` in shards)."""
-    files, _ = discover(paths, settings=settings)
-    everything = sorted({*files, *_project_files(files, paths, settings)})
-    cache = open_cache(settings, files)
-    analyses = _run_jobs([(f, True) for f in everything], settings, cache)
-    if cache is not None:
-        cache.save()
+    files, analyses = _index_analyses(paths, settings)
     given = set(files)
     modules = [
         {**summary_to_json(a.summary), "primary": a.path in given} for a in analyses if a.summary is not None
@@ -247,6 +242,47 @@ def write_index(paths: list[str], settings: Settings, output: str) -> int:
     except OSError as exc:
         raise AsyncmendError(f"{output}: cannot write the index: {exc.strerror or exc}") from None
     return len(modules)
+
+
+def build_index(paths: list[str], settings: Settings) -> ProjectIndex:
+    """The project index alone, from every file of the projects under ``paths`` read for the index
+    only (through the cache): what a caller that then checks one file at a time needs (the editor)."""
+    files, analyses = _index_analyses(paths, settings)
+    given = set(files)
+    return _make_index(
+        [a.summary for a in analyses if a.summary is not None and a.path in given],
+        [a.summary for a in analyses if a.summary is not None and a.path not in given],
+        settings, paths, files,
+    )
+
+
+def _index_analyses(paths: list[str], settings: Settings) -> tuple[list[str], list[_Analysis]]:
+    """The files under ``paths``, and the index-only analyses of those and the rest of their projects."""
+    files, _ = discover(paths, settings=settings)
+    everything = sorted({*files, *_project_files(files, paths, settings)})
+    cache = open_cache(settings, files)
+    analyses = _run_jobs([(f, True) for f in everything], settings, cache)
+    if cache is not None:
+        cache.save()
+    return files, analyses
+
+
+def _make_index(primary: list[ModuleSummary], rest: list[ModuleSummary], settings: Settings,
+                paths: list[str], files: list[str]) -> ProjectIndex:
+    """The files being checked (under ``paths``: ``files``) say what a module name is; the rest of the
+    project only fills in."""
+    index = ProjectIndex(primary, external=ExternalResolver(settings.python))
+    for summary in rest:
+        index.add(summary, fallback=True)
+    # Folders that count as a project root when no marker is found: those given, and the folder of
+    # each file given (as ``project_root`` takes it).
+    given_dirs = [os.path.abspath(p) for p in paths if p != STDIN and os.path.isdir(p)]
+    given_dirs += sorted({str(project_root(f)) for f in files})
+    for summary in [*primary, *rest]:
+        name = namespace_name(summary.path, given_dirs)
+        if name is not None and name != summary.module:
+            index.alias(name, summary)
+    return index
 
 
 def _may_define_coroutines(raw: bytes, path: str) -> bool:
@@ -355,22 +391,12 @@ def analyze(paths: list[str], settings: Settings, stdin_text: str | None = None,
             analysis = analyze_source(src, *module_name(stdin_path), settings.for_path(stdin_path))
         analysis.source, analysis.stdin = src, True
         analyses.append(analysis)
-    # The files under the given paths say what a module name is; the rest of the project only fills in.
     given = set(files)
-    index = ProjectIndex(
+    index = _make_index(
         [*(a.summary for a in analyses if a.summary is not None and a.path in given), *loaded[0]],
-        external=ExternalResolver(settings.python),
+        [*(a.summary for a in analyses if a.summary is not None and a.path not in given), *loaded[1]],
+        settings, paths, files,
     )
-    for summary in [*(a.summary for a in analyses if a.summary is not None and a.path not in given), *loaded[1]]:
-        index.add(summary, fallback=True)
-    # Folders that count as a project root when no marker is found: those given, and the folder of
-    # each file given (as ``project_root`` takes it).
-    given_dirs = [os.path.abspath(p) for p in paths if p != STDIN and os.path.isdir(p)]
-    given_dirs += sorted({str(project_root(f)) for f in files})
-    for summary in [*(a.summary for a in analyses if a.summary is not None), *loaded[0], *loaded[1]]:
-        name = namespace_name(summary.path, given_dirs)
-        if name is not None and name != summary.module:
-            index.alias(name, summary)
     if cache is not None:
         cache.save()
     return [a for a in analyses if not a.skipped], index

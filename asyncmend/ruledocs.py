@@ -17,6 +17,7 @@ README_END = "<!-- rules:end -->"
 ROOT = Path(__file__).resolve().parent.parent
 RULES_MD = ROOT / "docs" / "rules.md"
 README = ROOT / "README.md"
+PROJECT_URL = "https://pypi.org/project/asyncmend/"
 
 
 def one_line(rule: Rule) -> str:
@@ -40,6 +41,14 @@ def find_rule(key: str) -> Rule | None:
 
 def _anchor(rule: Rule) -> str:
     return f"{rule.code.lower()}-{rule.name}"
+
+
+def doc_url(rule: Rule) -> str:
+    """Where to read a rule's doc: its section of docs/rules.md in this copy of asyncmend (a clone or
+    an editable install), else the project's page."""
+    if RULES_MD.is_file():
+        return f"{RULES_MD.as_uri()}#{_anchor(rule)}"
+    return PROJECT_URL
 
 
 def rules_listing(rules: tuple[Rule, ...] | None = None) -> str:

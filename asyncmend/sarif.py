@@ -6,19 +6,18 @@ to the file, as replacements of the smallest regions that differ.
 """
 from __future__ import annotations
 
-import difflib
 import json
 import os
-import re
 from pathlib import Path
 from typing import Any, Dict, Tuple
 from urllib.parse import quote
 
 from .model import Finding, Rule
+from .ruledocs import PROJECT_URL as INFORMATION_URI
 from .ruledocs import one_line
+from .source import text_changes
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-INFORMATION_URI = "https://pypi.org/project/asyncmend/"
 
 # finding -> (its file's text, that text after this finding's fix alone)
 FixTexts = Dict[Finding, Tuple[str, str]]
@@ -58,39 +57,21 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
     }
 
 
-def _position(text: str, offset: int, line: int) -> tuple[int, int]:
-    """1-based (line, column) of ``offset`` in ``text``, a block that starts at 1-based ``line``."""
-    before = text[:offset]
-    newlines = before.count("\n")
-    col = offset - (before.rfind("\n") + 1) + 1
-    return line + newlines, col
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of ``offset`` in ``text``, lines ending at ``\\n``."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
 def _region(start: tuple[int, int], end: tuple[int, int]) -> dict[str, int]:
     return {"startLine": start[0], "startColumn": start[1], "endLine": end[0], "endColumn": end[1]}
 
 
-def _lines(text: str) -> list[str]:
-    """Lines ending at ``\\n`` as ``ast`` counts them (``str.splitlines`` also splits at form feeds)."""
-    return re.findall(r"[^\n]*\n|[^\n]+\Z", text)
-
-
 def replacements(old: str, new: str) -> list[dict[str, Any]]:
-    """The SARIF replacements that turn ``old`` into ``new``: changed line blocks, trimmed to the
-    characters that differ (an insertion has an empty deleted region)."""
-    a, b = _lines(old), _lines(new)
+    """The SARIF replacements that turn ``old`` into ``new`` (an insertion has an empty deleted region)."""
     out = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            continue
-        before, after = "".join(a[i1:i2]), "".join(b[j1:j2])
-        head = len(os.path.commonprefix([before, after]))
-        tail = len(os.path.commonprefix([before[head:][::-1], after[head:][::-1]]))
-        deleted = before[head: len(before) - tail]
-        inserted = after[head: len(after) - tail]
-        start = _position(before, head, i1 + 1)
-        end = _position(before, head + len(deleted), i1 + 1)
-        item: dict[str, Any] = {"deletedRegion": _region(start, end)}
+    for start, end, inserted in text_changes(old, new):
+        item: dict[str, Any] = {"deletedRegion": _region(_position(old, start), _position(old, end))}
         if inserted:
             item["insertedContent"] = {"text": inserted}
         out.append(item)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import ast
 import codecs
+import difflib
 import hashlib
 import io
 import os
+import re
 import stat
 import tempfile
 import tokenize
@@ -121,6 +123,32 @@ def split_lines(text: str) -> list[str]:
     source may hold in comments and strings; counting those shifts every later line number.
     """
     return io.StringIO(text, newline="").readlines()
+
+
+def text_changes(old: str, new: str) -> list[tuple[int, int, str]]:
+    """The smallest replacements that turn ``old`` into ``new``: (start, end, inserted), with start
+    and end character offsets into ``old``, in order and not overlapping.
+
+    Changed blocks of lines are found first (so an added import and an edit further down stay two
+    changes), then trimmed to the characters that differ.
+    """
+    a, b = _LINE.findall(old), _LINE.findall(new)
+    starts = [0]
+    for line in a:
+        starts.append(starts[-1] + len(line))
+    out = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        before, after = "".join(a[i1:i2]), "".join(b[j1:j2])
+        head = len(os.path.commonprefix([before, after]))
+        tail = len(os.path.commonprefix([before[head:][::-1], after[head:][::-1]]))
+        out.append((starts[i1] + head, starts[i1] + len(before) - tail, after[head: len(after) - tail]))
+    return out
+
+
+# Pieces of a text ending at "\n" (the last may have none): the units ``text_changes`` diffs.
+_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 
 
 def parse_ast(text: str, path: str = "<unknown>") -> ast.Module:

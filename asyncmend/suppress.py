@@ -132,3 +132,35 @@ def _lines_without_room(text: str) -> set[int]:
     except (tokenize.TokenError, SyntaxError):
         return set(range(1, len(split_lines(text)) + 1))
     return blocked
+
+
+def noqa_edit(text: str, line: int, code: str) -> tuple[int, int, str] | None:
+    """The change that silences ``code`` on 1-based ``line``: (start, end, inserted) as character
+    offsets into ``text``, adding ``# noqa: CODE`` at the end of the line or the code to the line's
+    ``# noqa: ...`` list. None where no comment can go: the line ends inside a string, after a
+    backslash continuation, or the text does not tokenize.
+    """
+    lines = split_lines(text)
+    if not 1 <= line <= len(lines):
+        return None
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text, newline="").readline))
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    comment = None
+    for tok in tokens:
+        if tok.start[0] <= line < tok.end[0] and tok.type not in (tokenize.NL, tokenize.NEWLINE):
+            return None  # a token (a triple-quoted string) runs past the end of the line
+        if tok.type == tokenize.COMMENT and tok.start[0] == line:
+            comment = tok
+    start = sum(len(x) for x in lines[: line - 1])
+    body = lines[line - 1].rstrip("\r\n")
+    if comment is None and body.rstrip().endswith("\\"):
+        return None
+    if comment is not None:
+        found = _NOQA.search(comment.string)
+        if found is not None and found.group("codes"):
+            at = start + comment.start[1] + found.end("codes")
+            return at, at, f", {code}"
+    end = start + len(body.rstrip())
+    return end, start + len(body), f"  # noqa: {code}"

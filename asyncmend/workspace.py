@@ -16,10 +16,20 @@ from .source import SourceFile
 
 
 class Workspace:
-    def __init__(self, settings: Settings, index_paths: list[str] | tuple[str, ...] = ()):
+    """``index_only``: read the project's files for the index alone (as ``asyncmend index`` does),
+    when only the sources handed over later are checked, as in the editor."""
+
+    def __init__(self, settings: Settings, index_paths: list[str] | tuple[str, ...] = (), index_only: bool = False):
         self.settings = settings
-        analyses, self.index = engine.analyze(list(index_paths), settings)
-        self._digests = {_key(a.path): a.digest for a in analyses if a.summary is not None}
+        if index_only:
+            self.index = engine.build_index(list(index_paths), settings)
+            self._digests: dict[str, str] = {}
+        else:
+            analyses, self.index = engine.analyze(list(index_paths), settings)
+            self._digests = {_key(a.path): a.digest for a in analyses if a.summary is not None}
+        # The last analysis of each source handed over: asked again about the same text (another
+        # file changed), only the cross-file resolution runs again.
+        self._analyses: dict[str, engine._Analysis] = {}
 
     def analyse(self, src: SourceFile) -> engine.FileResult:
         """The findings for ``src`` (kept or suppressed exactly as the CLI would), or its error.
@@ -42,12 +52,16 @@ class Workspace:
             module, is_package = module_name(src.path)
         else:
             module, is_package = "__main__", False
-        analysis = engine.analyze_source(src, module, is_package, self.settings)
+        key = _key(src.path)
+        analysis = self._analyses.get(key)
+        if analysis is None or analysis.digest != src.digest or not analysis.digest:
+            analysis = engine.analyze_source(src, module, is_package, self.settings)
+            self._analyses[key] = analysis
         if analysis.skipped:
             return engine.FileResult(src.path, old=src.text, new=src.text), ""
-        if analysis.summary is not None and self._digests.get(_key(src.path)) != analysis.digest:
+        if analysis.summary is not None and self._digests.get(key) != analysis.digest:
             self.index.add(analysis.summary)
-            self._digests[_key(src.path)] = analysis.digest
+            self._digests[key] = analysis.digest
         result = engine.FileResult(src.path, engine._findings(analysis, self.index, self.settings), analysis.error)
         result.old = src.text
         return result, analysis.digest

@@ -48,20 +48,23 @@ LIBCST_LOADED = "print(any(m.split('.')[0] == 'libcst' for m in sys.modules))"
 
 
 def test_checking_does_not_import_libcst(tmp_path: Path) -> None:
-    """Importing the family modules, the API and the CLI, and checking, leave LibCST unloaded."""
+    """Importing the family modules, the API and the CLI, and checking, leave LibCST (and the language
+    server's pygls) unloaded."""
     (tmp_path / "m.py").write_text("async def f():\n    pass\n\nasync def g():\n    f()\n")
     code = (
         "import sys, cli, codemods, asyncmend, asyncmend.sarif, asyncmend.ruledocs, asyncmend.workspace\n"
+        "import asyncmend.lsp\n"
         f"for fmt in ('text', 'github'):\n"
         f"    try:\n        cli.main(['check', '--format', fmt, {str(tmp_path / 'm.py')!r}])\n"
         f"    except SystemExit as exc:\n        print('exit', exc.code)\n"
         f"{LIBCST_LOADED}\n"
+        "print(any(m.split('.')[0] in ('pygls', 'lsprotocol') for m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     lines = out.stdout.splitlines()
     assert [line for line in lines if line.startswith("exit ")] == ["exit 1", "exit 1"], out.stdout + out.stderr
     assert sum("AM101" in line for line in lines) == 2
-    assert lines[-1] == "False"
+    assert lines[-2:] == ["False", "False"]
 
 
 def _tree(root: Path) -> dict[str, str]:
