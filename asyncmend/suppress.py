@@ -1,8 +1,9 @@
 """Per-line suppression comments: ``# noqa``, ``# noqa: AM101``, ``# asyncmend: ignore[AM101]``.
 
 A directive names rules by code (``AM101``, any case) or by name (``unawaited-coroutine``) and silences
-only those; a bare ``# noqa`` or ``# asyncmend: ignore`` silences every rule on its line. Codes of other
-tools (``# noqa: E501``) may stand beside ours.
+only those; a bare ``# noqa`` or ``# asyncmend: ignore`` silences every rule on its line, and an empty
+list (``# noqa:``, ``ignore[]``) none. Codes of other tools (``# noqa: E501``) may stand beside ours
+and silence nothing of ours.
 """
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from dataclasses import dataclass
 from .source import split_lines
 
 _ITEM = r"(?:[A-Za-z]+[0-9]+|[a-z][a-z0-9]*(?:-[a-z0-9]+)+)"
-_NOQA = re.compile(rf"#\s*noqa(?::\s*(?P<codes>{_ITEM}(?:\s*,\s*{_ITEM}|\s+{_ITEM})*))?", re.I)
-_IGNORE = re.compile(r"#\s*asyncmend:\s*ignore(?:\[(?P<codes>[^\]]*)\])?")
+# ``# noqa`` alone, or ``# noqa:`` and a list; a colon followed by no code or name is an empty list.
+_NOQA = re.compile(rf"#\s*noqa(?P<colon>\s*:\s*(?P<codes>{_ITEM}(?:\s*,\s*{_ITEM}|\s+{_ITEM})*)?)?", re.I)
+_IGNORE = re.compile(r"#\s*asyncmend:\s*ignore(?P<colon>\[(?P<codes>[^\]]*)\])?")
 
 ALL = "*"
 
@@ -49,6 +51,8 @@ def directives(text: str) -> list[Directive]:
         for pattern in (_NOQA, _IGNORE):
             for m in pattern.finditer(line):
                 found = m.group("codes")
+                if m.group("colon") and not (found or "").strip():
+                    continue  # an empty list names nothing, so it silences nothing
                 codes = tuple(c for c in re.split(r"[\s,]+", found.strip()) if c) if found else ()
                 span = m.span("codes") if found else (m.end(), m.end())
                 out.append(Directive(lineno, m.start(), m.end(), codes, *span))

@@ -83,7 +83,7 @@ def test_with_table_needs_the_markers() -> None:
 @pytest.mark.parametrize(
     "snippet, test",
     [
-        ("docs/snippets/pre-commit-config.yaml", "tests/test_precommit.py::test_hooks_check_then_fix_on_commit"),
+        ("docs/snippets/pre-commit-config.yaml", "tests/test_precommit.py::test_hooks_fix_on_commit"),
         ("docs/snippets/github-workflow.yml", "tests/test_ci_output.py::test_github_actions_snippet_runs"),
         ("docs/examples/migrate.py", "tests/test_api.py::test_example_migration_script"),
     ],

@@ -94,7 +94,7 @@ def test_table_keeps_what_each_line_names() -> None:
     assert suppressions(text) == {
         1: frozenset({ALL}),
         2: frozenset({"E501", "AM101"}),
-        4: frozenset({"UNAWAITED-COROUTINE"}),
+        4: frozenset({"unawaited-coroutine"}),
     }
     assert suppressions("x = 1\n") == {}
 
