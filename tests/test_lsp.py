@@ -39,6 +39,7 @@ class Editor:
         self.versions: dict[str, int] = {}
         self.diagnostics: dict[str, tuple[int | None, list[lsp.Diagnostic]]] = {}
         self.log: list[str] = []
+        self.registered: list[str] = []
         self.changed = asyncio.Condition()
 
         @self.client.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
@@ -59,6 +60,12 @@ class Editor:
                 self.log.append(params.message)
                 self.changed.notify_all()
 
+        @self.client.feature(lsp.CLIENT_REGISTER_CAPABILITY)
+        async def register(ls, params: lsp.RegistrationParams) -> None:
+            async with self.changed:
+                self.registered.extend(r.method for r in params.registrations)
+                self.changed.notify_all()
+
         @self.client.feature(lsp.WORKSPACE_CONFIGURATION)
         def configuration(ls, params: lsp.ConfigurationParams) -> list[Any]:
             return [self.settings if item.section == "asyncmend" else None for item in params.items]
@@ -69,6 +76,7 @@ class Editor:
             capabilities=lsp.ClientCapabilities(
                 workspace=lsp.WorkspaceClientCapabilities(
                     configuration=True, workspace_edit=lsp.WorkspaceEditClientCapabilities(document_changes=True),
+                    did_change_watched_files=lsp.DidChangeWatchedFilesClientCapabilities(dynamic_registration=True),
                 ),
                 general=lsp.GeneralClientCapabilities(position_encodings=[lsp.PositionEncodingKind.Utf16]),
             ),
@@ -208,6 +216,21 @@ def test_a_mistake_is_reported_fixed_and_gone(tmp_path: Path) -> None:
     run(scenario())
 
 
+def test_positions_count_utf16_units(tmp_path: Path) -> None:
+    text = APP.replace("    save(1)", "    mood = '😀'; save(1)")
+    root = _project(tmp_path, {"app.py": text})
+
+    async def scenario() -> None:
+        async with Editor(root) as editor:
+            editor.open("app.py")
+            (found,) = await editor.diagnostics_of("app.py")
+            assert found.range == lsp.Range(lsp.Position(8, 17), lsp.Position(8, 24))  # the emoji is 2 units
+            editor.apply((await editor.actions("app.py", found))[0])
+            assert editor.texts[editor.uri("app.py")] == text.replace("; save(1)", "; await save(1)")
+
+    run(scenario())
+
+
 def test_ignore_on_this_line_and_fix_all(tmp_path: Path) -> None:
     text = APP + "\n\nasync def other():\n    save(2)  # a comment\n"
     root = _project(tmp_path, {"app.py": text})
@@ -267,6 +290,27 @@ def test_the_index_knows_files_that_are_not_open(tmp_path: Path) -> None:
             await editor.indexed()
             editor.open("pkg/main.py")
             (found,) = await editor.diagnostics_of("pkg/main.py")
+            assert found.code == "AM101"
+
+    run(scenario())
+
+
+def test_a_file_changed_outside_the_editor_is_learnt(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"pkg/__init__.py": "", "pkg/store.py": STORE_SYNC, "pkg/main.py": MAIN})
+
+    async def scenario() -> None:
+        async with Editor(root) as editor:
+            await editor.indexed()
+            await editor.until(lambda: lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES in editor.registered, "the file watch")
+            editor.open("pkg/main.py")
+            assert await editor.diagnostics_of("pkg/main.py") == []
+            (root / "pkg/store.py").write_text("async " + STORE_SYNC)  # as a checkout would
+            editor.client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(changes=[
+                lsp.FileEvent(uri=editor.uri("pkg/store.py"), type=lsp.FileChangeType.Changed)
+            ]))
+            (found,) = await editor.until(
+                lambda: editor.diagnostics.get(editor.uri("pkg/main.py"), (0, []))[1], "the new diagnostic"
+            )
             assert found.code == "AM101"
 
     run(scenario())

@@ -62,7 +62,6 @@ class AsyncmendServer(LanguageServer):
         self.init_options: Any = None
         self.settings = Settings(cache=True)
         self.checker: Workspace | None = None
-        self.index_ready = False
         self.shut_down = False
         self._generation = 0  # bumped whenever the settings change: older index builds are dropped
         self._analysis = ThreadPoolExecutor(1, thread_name_prefix="asyncmend-analysis")
@@ -108,7 +107,6 @@ class AsyncmendServer(LanguageServer):
         self.settings = await self._read_settings()
         settings = self.settings
         self.checker = Workspace(replace(settings, cache=False))
-        self.index_ready = False
         self.configured().set()
         await self._recheck()
         if self.root is None:
@@ -125,7 +123,6 @@ class AsyncmendServer(LanguageServer):
         if generation != self._generation:
             return
         self.checker = checker
-        self.index_ready = True
         took = time.perf_counter() - started
         self.window_log_message(lsp.LogMessageParams(
             type=lsp.MessageType.Info,
@@ -136,7 +133,7 @@ class AsyncmendServer(LanguageServer):
     async def _read_settings(self) -> Settings:
         """``[tool.asyncmend]`` of the root's pyproject.toml, then the editor's settings on top.
 
-        A bad setting is shown to the user and left out, with everything it came with."""
+        A bad setting is shown to the user, and then the editor's settings are left out."""
         editor = _settings_table(self.init_options)
         capabilities = self.client_capabilities.workspace
         if capabilities is not None and capabilities.configuration:
@@ -211,8 +208,8 @@ class AsyncmendServer(LanguageServer):
         lines = split_lines(text)
         return [_diagnostic(f, lines, codec) for f in findings]
 
-    def _forget(self, path: str) -> None:
-        """A document closed: the index goes back to the file's text on disk."""
+    def _from_disk(self, path: str) -> None:
+        """The index learns the file's text on disk (a document closed, a file changed outside)."""
         if self.checker is not None and os.path.isfile(path):
             try:
                 self.checker.analyse(SourceFile.read(path))
@@ -323,7 +320,6 @@ def _diagnostic(f: Finding, lines: list[str], codec: PositionCodec) -> lsp.Diagn
         code=f.rule,
         code_description=lsp.CodeDescription(href=doc_url(rule)) if rule is not None else None,
         source=NAME,
-        data={"fix": f.fix.safety if f.fix is not None else None},
     )
 
 
@@ -393,6 +389,28 @@ def exit_(ls: AsyncmendServer, params: None) -> None:
 @server.feature(lsp.INITIALIZED)
 async def initialized(ls: AsyncmendServer, params: lsp.InitializedParams) -> None:
     ls._spawn(ls.reload())
+    watched = ls.client_capabilities.workspace.did_change_watched_files if ls.client_capabilities.workspace else None
+    if watched is not None and watched.dynamic_registration:
+        options = lsp.DidChangeWatchedFilesRegistrationOptions(watchers=[lsp.FileSystemWatcher(glob_pattern="**/*.py")])
+        try:
+            await ls.client_register_capability_async(lsp.RegistrationParams(registrations=[lsp.Registration(
+                id=f"{NAME}-files", method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES, register_options=options,
+            )]))
+        except Exception as exc:  # the client said it could and cannot: edits in the editor still count
+            log.warning("cannot watch the project's files: %s", exc)
+
+
+@server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+async def did_change_watched_files(ls: AsyncmendServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+    """A file changed on disk, not in the editor (a checkout, a formatter): the index learns it."""
+    changed = [
+        _path(change.uri) for change in params.changes
+        if change.type != lsp.FileChangeType.Deleted and change.uri not in ls.workspace.text_documents
+        and change.uri.endswith(".py")
+    ]
+    if changed:
+        await ls._in_worker(lambda: [ls._from_disk(path) for path in changed])
+        await ls._recheck()
 
 
 @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -424,7 +442,7 @@ async def did_close(ls: AsyncmendServer, params: lsp.DidCloseTextDocumentParams)
     if timer is not None:
         timer.cancel()
     ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
-    await ls._in_worker(ls._forget, _path(uri))
+    await ls._in_worker(ls._from_disk, _path(uri))
     await ls._recheck()
 
 
