@@ -29,8 +29,10 @@ async def main():
 class Editor:
     """An LSP client holding open documents, the diagnostics published for them and the log."""
 
-    def __init__(self, root: Path, settings: dict | None = None, init_options: Any = None, timeout: float = TIMEOUT):
+    def __init__(self, root: Path, settings: dict | None = None, init_options: Any = None, timeout: float = TIMEOUT,
+                 resolve: bool = False):
         self.root = root
+        self.resolve = resolve  # the client asks for a code action's edit when it is picked
         self.timeout = timeout
         self.settings = settings or {}
         self.init_options = init_options
@@ -79,6 +81,9 @@ class Editor:
                     did_change_watched_files=lsp.DidChangeWatchedFilesClientCapabilities(dynamic_registration=True),
                 ),
                 general=lsp.GeneralClientCapabilities(position_encodings=[lsp.PositionEncodingKind.Utf16]),
+                text_document=lsp.TextDocumentClientCapabilities(code_action=lsp.CodeActionClientCapabilities(
+                    data_support=True, resolve_support=lsp.ClientCodeActionResolveOptions(properties=["edit"]),
+                )) if self.resolve else None,
             ),
             root_uri=from_fs_path(str(self.root)),
             workspace_folders=[lsp.WorkspaceFolder(uri=from_fs_path(str(self.root)), name="project")],
@@ -212,6 +217,25 @@ def test_a_mistake_is_reported_fixed_and_gone(tmp_path: Path) -> None:
             editor.apply(fix)
             assert editor.texts[editor.uri("app.py")] == APP.replace("    save(1)", "    await save(1)")
             assert await editor.diagnostics_of("app.py") == []
+
+    run(scenario())
+
+
+def test_a_client_that_resolves_gets_the_edit_when_it_picks_the_fix(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"app.py": APP})
+
+    async def scenario() -> None:
+        async with Editor(root, resolve=True) as editor:
+            editor.open("app.py")
+            (found,) = await editor.diagnostics_of("app.py")
+            fix, noqa, fix_all = await editor.actions("app.py", found)
+            assert fix.edit is None and fix_all.edit is None and noqa.edit is not None
+            resolved = await editor.client.code_action_resolve_async(fix)
+            editor.apply(resolved)
+            assert editor.texts[editor.uri("app.py")] == APP.replace("    save(1)", "    await save(1)")
+            assert await editor.diagnostics_of("app.py") == []
+            # An action made for an older text gets no edit.
+            assert (await editor.client.code_action_resolve_async(fix_all)).edit is None
 
     run(scenario())
 
