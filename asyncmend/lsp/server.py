@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable, TypeVar
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
+from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace.position_codec import PositionCodec
 
 from .. import engine
@@ -312,8 +312,6 @@ def _path(uri: str) -> str:
 
 
 def _uri_of(path: str | None) -> str | None:
-    from pygls.uris import from_fs_path
-
     return from_fs_path(path) if path else None
 
 
