@@ -29,8 +29,10 @@ async def main():
 class Editor:
     """An LSP client holding open documents, the diagnostics published for them and the log."""
 
-    def __init__(self, root: Path, settings: dict | None = None, init_options: Any = None, timeout: float = TIMEOUT):
+    def __init__(self, root: Path, settings: dict | None = None, init_options: Any = None, timeout: float = TIMEOUT,
+                 resolve: bool = False):
         self.root = root
+        self.resolve = resolve  # the client asks for a code action's edit when it is picked
         self.timeout = timeout
         self.settings = settings or {}
         self.init_options = init_options
@@ -39,6 +41,7 @@ class Editor:
         self.versions: dict[str, int] = {}
         self.diagnostics: dict[str, tuple[int | None, list[lsp.Diagnostic]]] = {}
         self.log: list[str] = []
+        self.registered: list[str] = []
         self.changed = asyncio.Condition()
 
         @self.client.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
@@ -59,6 +62,12 @@ class Editor:
                 self.log.append(params.message)
                 self.changed.notify_all()
 
+        @self.client.feature(lsp.CLIENT_REGISTER_CAPABILITY)
+        async def register(ls, params: lsp.RegistrationParams) -> None:
+            async with self.changed:
+                self.registered.extend(r.method for r in params.registrations)
+                self.changed.notify_all()
+
         @self.client.feature(lsp.WORKSPACE_CONFIGURATION)
         def configuration(ls, params: lsp.ConfigurationParams) -> list[Any]:
             return [self.settings if item.section == "asyncmend" else None for item in params.items]
@@ -69,8 +78,12 @@ class Editor:
             capabilities=lsp.ClientCapabilities(
                 workspace=lsp.WorkspaceClientCapabilities(
                     configuration=True, workspace_edit=lsp.WorkspaceEditClientCapabilities(document_changes=True),
+                    did_change_watched_files=lsp.DidChangeWatchedFilesClientCapabilities(dynamic_registration=True),
                 ),
                 general=lsp.GeneralClientCapabilities(position_encodings=[lsp.PositionEncodingKind.Utf16]),
+                text_document=lsp.TextDocumentClientCapabilities(code_action=lsp.CodeActionClientCapabilities(
+                    data_support=True, resolve_support=lsp.ClientCodeActionResolveOptions(properties=["edit"]),
+                )) if self.resolve else None,
             ),
             root_uri=from_fs_path(str(self.root)),
             workspace_folders=[lsp.WorkspaceFolder(uri=from_fs_path(str(self.root)), name="project")],
@@ -208,6 +221,40 @@ def test_a_mistake_is_reported_fixed_and_gone(tmp_path: Path) -> None:
     run(scenario())
 
 
+def test_a_client_that_resolves_gets_the_edit_when_it_picks_the_fix(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"app.py": APP})
+
+    async def scenario() -> None:
+        async with Editor(root, resolve=True) as editor:
+            editor.open("app.py")
+            (found,) = await editor.diagnostics_of("app.py")
+            fix, noqa, fix_all = await editor.actions("app.py", found)
+            assert fix.edit is None and fix_all.edit is None and noqa.edit is not None
+            resolved = await editor.client.code_action_resolve_async(fix)
+            editor.apply(resolved)
+            assert editor.texts[editor.uri("app.py")] == APP.replace("    save(1)", "    await save(1)")
+            assert await editor.diagnostics_of("app.py") == []
+            # An action made for an older text gets no edit.
+            assert (await editor.client.code_action_resolve_async(fix_all)).edit is None
+
+    run(scenario())
+
+
+def test_positions_count_utf16_units(tmp_path: Path) -> None:
+    text = APP.replace("    save(1)", "    mood = '😀'; save(1)")
+    root = _project(tmp_path, {"app.py": text})
+
+    async def scenario() -> None:
+        async with Editor(root) as editor:
+            editor.open("app.py")
+            (found,) = await editor.diagnostics_of("app.py")
+            assert found.range == lsp.Range(lsp.Position(8, 17), lsp.Position(8, 24))  # the emoji is 2 units
+            editor.apply((await editor.actions("app.py", found))[0])
+            assert editor.texts[editor.uri("app.py")] == text.replace("; save(1)", "; await save(1)")
+
+    run(scenario())
+
+
 def test_ignore_on_this_line_and_fix_all(tmp_path: Path) -> None:
     text = APP + "\n\nasync def other():\n    save(2)  # a comment\n"
     root = _project(tmp_path, {"app.py": text})
@@ -267,6 +314,27 @@ def test_the_index_knows_files_that_are_not_open(tmp_path: Path) -> None:
             await editor.indexed()
             editor.open("pkg/main.py")
             (found,) = await editor.diagnostics_of("pkg/main.py")
+            assert found.code == "AM101"
+
+    run(scenario())
+
+
+def test_a_file_changed_outside_the_editor_is_learnt(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"pkg/__init__.py": "", "pkg/store.py": STORE_SYNC, "pkg/main.py": MAIN})
+
+    async def scenario() -> None:
+        async with Editor(root) as editor:
+            await editor.indexed()
+            await editor.until(lambda: lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES in editor.registered, "the file watch")
+            editor.open("pkg/main.py")
+            assert await editor.diagnostics_of("pkg/main.py") == []
+            (root / "pkg/store.py").write_text("async " + STORE_SYNC)  # as a checkout would
+            editor.client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(changes=[
+                lsp.FileEvent(uri=editor.uri("pkg/store.py"), type=lsp.FileChangeType.Changed)
+            ]))
+            (found,) = await editor.until(
+                lambda: editor.diagnostics.get(editor.uri("pkg/main.py"), (0, []))[1], "the new diagnostic"
+            )
             assert found.code == "AM101"
 
     run(scenario())

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable, TypeVar
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
+from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace.position_codec import PositionCodec
 
 from .. import engine
@@ -62,7 +62,6 @@ class AsyncmendServer(LanguageServer):
         self.init_options: Any = None
         self.settings = Settings(cache=True)
         self.checker: Workspace | None = None
-        self.index_ready = False
         self.shut_down = False
         self._generation = 0  # bumped whenever the settings change: older index builds are dropped
         self._analysis = ThreadPoolExecutor(1, thread_name_prefix="asyncmend-analysis")
@@ -108,7 +107,6 @@ class AsyncmendServer(LanguageServer):
         self.settings = await self._read_settings()
         settings = self.settings
         self.checker = Workspace(replace(settings, cache=False))
-        self.index_ready = False
         self.configured().set()
         await self._recheck()
         if self.root is None:
@@ -125,7 +123,6 @@ class AsyncmendServer(LanguageServer):
         if generation != self._generation:
             return
         self.checker = checker
-        self.index_ready = True
         took = time.perf_counter() - started
         self.window_log_message(lsp.LogMessageParams(
             type=lsp.MessageType.Info,
@@ -136,7 +133,7 @@ class AsyncmendServer(LanguageServer):
     async def _read_settings(self) -> Settings:
         """``[tool.asyncmend]`` of the root's pyproject.toml, then the editor's settings on top.
 
-        A bad setting is shown to the user and left out, with everything it came with."""
+        A bad setting is shown to the user, and then the editor's settings are left out."""
         editor = _settings_table(self.init_options)
         capabilities = self.client_capabilities.workspace
         if capabilities is not None and capabilities.configuration:
@@ -211,8 +208,8 @@ class AsyncmendServer(LanguageServer):
         lines = split_lines(text)
         return [_diagnostic(f, lines, codec) for f in findings]
 
-    def _forget(self, path: str) -> None:
-        """A document closed: the index goes back to the file's text on disk."""
+    def _from_disk(self, path: str) -> None:
+        """The index learns the file's text on disk (a document closed, a file changed outside)."""
         if self.checker is not None and os.path.isfile(path):
             try:
                 self.checker.analyse(SourceFile.read(path))
@@ -223,43 +220,75 @@ class AsyncmendServer(LanguageServer):
 
     def _actions(
         self, uri: str, version: int | None, text: str, wanted: lsp.Range, only: list[str] | None,
-        codec: PositionCodec, versioned: bool,
+        codec: PositionCodec, versioned: bool, lazy: bool,
     ) -> list[lsp.CodeAction]:
+        """The actions for the findings in ``wanted``. A fix's edit (LibCST parses the file for it, a
+        matter of seconds in a large file) is left for ``codeAction/resolve`` when ``lazy``."""
         src, findings = self._findings(_path(uri), text)
         lines = split_lines(text)
         here = [f for f in findings if _overlaps(_range(f, lines, codec), wanted)]
         actions: list[lsp.CodeAction] = []
+        fixes: list[tuple[lsp.CodeAction, list[Finding]]] = []  # actions whose edit is a fix's
 
-        def action(title: str, kind: str, edits: Iterable[Edit], finding: Finding | None = None,
-                   preferred: bool = False) -> lsp.CodeAction:
-            return lsp.CodeAction(
+        def action(title: str, kind: str, finding: Finding | None = None, preferred: bool = False):
+            made = lsp.CodeAction(
                 title=title, kind=kind, is_preferred=preferred or None,
                 diagnostics=[_diagnostic(finding, lines, codec)] if finding is not None else None,
-                edit=_workspace_edit(uri, version, text, lines, codec, edits, versioned),
             )
+            actions.append(made)
+            return made
 
         if _wanted(lsp.CodeActionKind.QuickFix, only):
-            fixable = [f for f in here if f.fix is not None and (f.fix.safety == "safe" or self.settings.unsafe_fixes)]
-            for f, new in zip(fixable, _fixed_texts(src, [[f] for f in fixable])):
-                if new is None or new == text:
-                    continue
-                unsafe = f.fix.safety != "safe"
-                title = f"Fix {f.rule} ({f.name})" + (" (unsafe fix)" if unsafe else "")
-                actions.append(action(title, lsp.CodeActionKind.QuickFix, text_changes(text, new), f, not unsafe))
+            for f in here:
+                if f.fix is not None and (f.fix.safety == "safe" or self.settings.unsafe_fixes):
+                    unsafe = f.fix.safety != "safe"
+                    title = f"Fix {f.rule} ({f.name})" + (" (unsafe fix)" if unsafe else "")
+                    fixes.append((action(title, lsp.CodeActionKind.QuickFix, f, not unsafe), [f]))
             seen = set()
             for f in here:
                 edit = noqa_edit(text, f.line, f.rule)
                 if edit is None or (f.line, f.rule) in seen:
                     continue
                 seen.add((f.line, f.rule))
-                actions.append(action(f"Ignore {f.rule} on this line (# noqa)", lsp.CodeActionKind.QuickFix, [edit], f))
-        # Fixing the whole file parses it with LibCST: only when asked for, or offered beside quick fixes.
-        if _wanted(FIX_ALL, only) and (only is not None or actions):
-            safe = [f for f in findings if f.fix is not None and f.fix.safety == "safe"]
-            new = _fixed_texts(src, [safe])[0] if safe else None
-            if new is not None and new != text:
-                actions.append(action("Fix all safe asyncmend problems", FIX_ALL, text_changes(text, new)))
+                made = action(f"Ignore {f.rule} on this line (# noqa)", lsp.CodeActionKind.QuickFix, f)
+                made.edit = _workspace_edit(uri, version, text, lines, codec, [edit], versioned)
+        # The whole file's fixes: when asked for, or offered beside the quick fixes.
+        safe = [f for f in findings if f.fix is not None and f.fix.safety == "safe"]
+        if safe and _wanted(FIX_ALL, only) and (only is not None or actions):
+            fixes.append((action("Fix all safe asyncmend problems", FIX_ALL), safe))
+        if lazy:
+            for made, group in fixes:
+                made.data = {"uri": uri, "version": version, "findings": [_finding_key(f) for f in group]}
+            return actions
+        groups = list({tuple(group): group for _, group in fixes}.values())  # fix-all may be one fix
+        texts = dict(zip(map(tuple, groups), _fixed_texts(src, groups)))
+        for made, group in fixes:
+            new = texts[tuple(group)]
+            if new is None or new == text:
+                actions.remove(made)
+            else:
+                made.edit = _workspace_edit(uri, version, text, lines, codec, text_changes(text, new), versioned)
         return actions
+
+    def _resolve_action(
+        self, made: lsp.CodeAction, uri: str, version: int | None, text: str, codec: PositionCodec, versioned: bool,
+    ) -> lsp.CodeAction:
+        """The edit of an action ``_actions`` left without one, for the text it was made for."""
+        data = made.data if isinstance(made.data, dict) else {}
+        if data.get("version") != version or not isinstance(data.get("findings"), list):
+            return made
+        src, findings = self._findings(_path(uri), text)
+        keys = {tuple(key) for key in data["findings"] if isinstance(key, list)}
+        group = [f for f in findings if _finding_key(f) in keys]
+        new = _fixed_texts(src, [group])[0] if group and len(group) == len(keys) else None
+        if new is not None and new != text:
+            made.edit = _workspace_edit(uri, version, text, split_lines(text), codec, text_changes(text, new), versioned)
+        return made
+
+
+def _finding_key(f: Finding) -> tuple:
+    """What names a finding in an action's data: its rule and where it starts."""
+    return f.rule, f.line, f.col
 
 
 def _fixed_texts(src: SourceFile, groups: list[list[Finding]]) -> list[str | None]:
@@ -283,8 +312,6 @@ def _path(uri: str) -> str:
 
 
 def _uri_of(path: str | None) -> str | None:
-    from pygls.uris import from_fs_path
-
     return from_fs_path(path) if path else None
 
 
@@ -323,7 +350,6 @@ def _diagnostic(f: Finding, lines: list[str], codec: PositionCodec) -> lsp.Diagn
         code=f.rule,
         code_description=lsp.CodeDescription(href=doc_url(rule)) if rule is not None else None,
         source=NAME,
-        data={"fix": f.fix.safety if f.fix is not None else None},
     )
 
 
@@ -393,6 +419,28 @@ def exit_(ls: AsyncmendServer, params: None) -> None:
 @server.feature(lsp.INITIALIZED)
 async def initialized(ls: AsyncmendServer, params: lsp.InitializedParams) -> None:
     ls._spawn(ls.reload())
+    watched = ls.client_capabilities.workspace.did_change_watched_files if ls.client_capabilities.workspace else None
+    if watched is not None and watched.dynamic_registration:
+        options = lsp.DidChangeWatchedFilesRegistrationOptions(watchers=[lsp.FileSystemWatcher(glob_pattern="**/*.py")])
+        try:
+            await ls.client_register_capability_async(lsp.RegistrationParams(registrations=[lsp.Registration(
+                id=f"{NAME}-files", method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES, register_options=options,
+            )]))
+        except Exception as exc:  # the client said it could and cannot: edits in the editor still count
+            log.warning("cannot watch the project's files: %s", exc)
+
+
+@server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+async def did_change_watched_files(ls: AsyncmendServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+    """A file changed on disk, not in the editor (a checkout, a formatter): the index learns it."""
+    changed = [
+        _path(change.uri) for change in params.changes
+        if change.type != lsp.FileChangeType.Deleted and change.uri not in ls.workspace.text_documents
+        and change.uri.endswith(".py")
+    ]
+    if changed:
+        await ls._in_worker(lambda: [ls._from_disk(path) for path in changed])
+        await ls._recheck()
 
 
 @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -424,25 +472,47 @@ async def did_close(ls: AsyncmendServer, params: lsp.DidCloseTextDocumentParams)
     if timer is not None:
         timer.cancel()
     ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
-    await ls._in_worker(ls._forget, _path(uri))
+    await ls._in_worker(ls._from_disk, _path(uri))
     await ls._recheck()
 
 
 @server.feature(
     lsp.TEXT_DOCUMENT_CODE_ACTION,
-    lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix, FIX_ALL]),
+    lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix, FIX_ALL], resolve_provider=True),
 )
 async def code_action(ls: AsyncmendServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction] | None:
     await ls.configured().wait()
     doc = ls._document(params.text_document.uri)
     if doc is None:
         return None
-    edit = ls.client_capabilities.workspace.workspace_edit if ls.client_capabilities.workspace else None
-    versioned = bool(edit and edit.document_changes)
     return await ls._in_worker(
         ls._actions, doc.uri, doc.version, doc.source, params.range, params.context.only,
-        ls.workspace.position_codec, versioned,
+        ls.workspace.position_codec, _versioned_edits(ls), _resolves_edits(ls),
     )
+
+
+@server.feature(lsp.CODE_ACTION_RESOLVE)
+async def code_action_resolve(ls: AsyncmendServer, params: lsp.CodeAction) -> lsp.CodeAction:
+    uri = params.data.get("uri") if isinstance(params.data, dict) else None
+    doc = ls._document(uri) if isinstance(uri, str) else None
+    if doc is None:
+        return params
+    return await ls._in_worker(
+        ls._resolve_action, params, doc.uri, doc.version, doc.source, ls.workspace.position_codec, _versioned_edits(ls),
+    )
+
+
+def _versioned_edits(ls: AsyncmendServer) -> bool:
+    workspace = ls.client_capabilities.workspace
+    return bool(workspace and workspace.workspace_edit and workspace.workspace_edit.document_changes)
+
+
+def _resolves_edits(ls: AsyncmendServer) -> bool:
+    """The client asks for an action's edit when the user picks it (and keeps the action's data)."""
+    document = ls.client_capabilities.text_document
+    action = document.code_action if document else None
+    resolve = action.resolve_support if action else None
+    return bool(action and action.data_support and resolve and "edit" in resolve.properties)
 
 
 def serve() -> None:
