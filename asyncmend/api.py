@@ -2,10 +2,11 @@
 
 Every function takes the options of ``asyncmend check`` / ``asyncmend fix`` as keywords, each ``None``
 meaning "as configured": ``select``, ``ignore`` (rule codes, prefixes or names), ``unsafe_fixes``,
-``unawaited_fix`` (``"await"`` or ``"task"``) and, over paths, ``exclude`` (glob patterns),
-``include_generated`` and ``jobs``. Settings come from the
-``[tool.asyncmend]`` table of ``config`` (a pyproject.toml); when ``config`` is ``None`` the nearest
-pyproject.toml above ``project_root`` (or the current folder) is read, and ``config=False`` reads none.
+``unawaited_fix`` (``"await"`` or ``"task"``) and, over paths, ``exclude`` (glob patterns, added to
+the configured ones), ``include_generated`` and ``jobs``. Settings come from ``config`` (an
+``asyncmend.toml``, or a pyproject.toml's ``[tool.asyncmend]`` table); when ``config`` is ``None`` the
+closest such file at or above ``project_root`` (or the current folder) is read, and ``config=False``
+reads none.
 
 ``project_root`` names the folder whose Python files make the project index, the cross-file knowledge
 of which names are coroutine functions. Without it, the index is made of the paths given (as on the
@@ -129,6 +130,8 @@ def _settings(config: Config, project_root: StrPath | None, options: dict) -> Se
         path = find_config(os.fspath(project_root) if project_root is not None else None)
     else:
         path = Path(config)
+    # ``exclude`` adds to the configured patterns here, as it always has in this API.
+    options["extend_exclude"] = options.pop("exclude", None)
     return resolve_settings(path, **options)
 
 

@@ -189,16 +189,18 @@ def _run_jobs(
             results[i] = _Analysis(path, skipped=True)
             continue
         digest = content_digest(raw)
-        hit = cache.get((path, index_only), digest) if cache is not None else None
+        # A file's own configuration may say whether generated files are skipped: part of the key.
+        key = (path, index_only, settings.for_path(path).include_generated)
+        hit = cache.get(key, digest) if cache is not None else None
         if hit is not None:
             results[i] = hit
         else:
-            todo.append((i, digest, (path, raw, settings, index_only)))
-    done = _map(_analyze_bytes, [job for _, _, job in todo], _jobs(settings), progress, "Checking")
-    for (i, digest, (path, _, _, index_only)), analysis in zip(todo, done):
+            todo.append((i, digest, key, (path, raw, settings, index_only)))
+    done = _map(_analyze_bytes, [job for _, _, _, job in todo], _jobs(settings), progress, "Checking")
+    for (i, digest, key, _), analysis in zip(todo, done):
         results[i] = analysis
         if cache is not None:
-            cache.put((path, index_only), digest, analysis)
+            cache.put(key, digest, analysis)
     return results
 
 

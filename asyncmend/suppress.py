@@ -35,7 +35,7 @@ class Directive:
     codes_end: int
 
 
-def _key(item: str) -> str:
+def normalized(item: str) -> str:
     """Codes compare upper-case, names as they are."""
     return item.lower() if "-" in item else item.upper()
 
@@ -63,7 +63,7 @@ def suppressions(text: str) -> dict[int, frozenset[str]]:
     """Line number → suppressed codes and names (``ALL`` for a bare directive)."""
     out: dict[int, set[str]] = {}
     for d in directives(text):
-        out.setdefault(d.line, set()).update(map(_key, d.codes) if d.codes else (ALL,))
+        out.setdefault(d.line, set()).update(map(normalized, d.codes) if d.codes else (ALL,))
     return {line: frozenset(codes) for line, codes in out.items()}
 
 

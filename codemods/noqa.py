@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from asyncmend.model import AsyncmendError, Finding, Fix, Rule
 from asyncmend.source import SourceFile
-from asyncmend.suppress import Directive, in_comments
+from asyncmend.suppress import Directive, in_comments, normalized
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -61,7 +61,7 @@ RULES = (AM001,)
 KEEPS_POSITIONS = True
 
 
-def unused(analysis_path: str, directives_found: list[Directive], text: str | None, found: list[Finding],
+def unused(path: str, directives_found: list[Directive], text: str | None, found: list[Finding],
            enabled: set[str]) -> list[Finding]:
     """AM001 findings: the enabled rules' codes (or names) in directives with no finding of that rule on
     their line. ``found`` are the file's findings before suppression."""
@@ -73,8 +73,7 @@ def unused(analysis_path: str, directives_found: list[Directive], text: str | No
     for d in directives_found:
         gone = [
             c for c in d.codes
-            if by_key.get(c.upper() if "-" not in c else c) in enabled - {AM001.code}
-            and (d.line, by_key[c.upper() if "-" not in c else c]) not in hit
+            if by_key.get(normalized(c)) in enabled - {AM001.code} and (d.line, by_key[normalized(c)]) not in hit
         ]
         if gone:
             stale.append((d, gone))
@@ -82,7 +81,7 @@ def unused(analysis_path: str, directives_found: list[Directive], text: str | No
         return []
     if text is None:
         try:
-            text = SourceFile.read(analysis_path).text
+            text = SourceFile.read(path).text
         except AsyncmendError:
             return []
     real = dict(in_comments(text, [d for d, _ in stale]))
@@ -95,7 +94,7 @@ def unused(analysis_path: str, directives_found: list[Directive], text: str | No
             "comment_col": real[d], "start": d.start, "end": d.end, "codes_start": d.codes_start,
             "codes_end": d.codes_end, "codes": list(d.codes), "remove": gone,
         })
-        out.append(Finding(analysis_path, AM001.code, AM001.name, AM001.summary.format(codes=shown),
+        out.append(Finding(path, AM001.code, AM001.name, AM001.summary.format(codes=shown),
                            d.line, d.start + 1, d.line, d.end + 1, plan))
     return out
 
