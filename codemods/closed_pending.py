@@ -41,6 +41,10 @@ finish before it closes the loop.
 
 ## Example
 ```python
+async def heartbeat():
+    while True:
+        await asyncio.sleep(1)
+
 async def main():
     asyncio.create_task(heartbeat())
     await serve()
