@@ -305,3 +305,21 @@ def test_doc_example_is_found_and_use_instead_is_not(rule):
     use_instead = "import asyncio\n" + _blocks(rule.doc, "Use instead")
     assert rule.code in [f.rule for f in findings(example)]
     assert rule.code not in [f.rule for f in findings(use_instead)]
+
+
+def test_thread_loop_whose_futures_are_waited_for_is_silent():
+    code = """\
+        import asyncio
+        async def listen():
+            while True:
+                await asyncio.sleep(1)
+        def main(loop, thread):
+            future = asyncio.run_coroutine_threadsafe(listen(), loop)
+            future.result(timeout=5)
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join()
+            loop.close()
+        """
+    assert findings(code, "AM203") == []
+    joined = findings(code.replace("future.result(timeout=5)", "future.cancel()"), "AM203")
+    assert [f.fix.safety for f in joined] == ["unsafe"]
