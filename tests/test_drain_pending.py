@@ -154,6 +154,9 @@ def test_tasks_waited_for_are_not_a_finding(body):
         "try:\n    from asyncio import all_tasks\nexcept ImportError:\n    all_tasks = None\n"
         + SPAWNED.format(body="asyncio.create_task(beat())").replace(
             "loop.close()", "loop.run_until_complete(asyncio.gather(*all_tasks(loop)))\nloop.close()"),
+        # a KeyboardInterrupt handler that raises again: close() after the try is not reached
+        "import asyncio\nfrom app import main\nloop = asyncio.new_event_loop()\ntry:\n"
+        "    loop.run_until_complete(main())\nexcept KeyboardInterrupt:\n    raise\nloop.close()\n",
         # a KeyboardInterrupt handler that is not followed by close()
         "import asyncio\nfrom app import main\nloop = asyncio.new_event_loop()\ntry:\n"
         "    loop.run_until_complete(main())\n    loop.close()\nexcept KeyboardInterrupt:\n    pass\n",
