@@ -35,7 +35,9 @@ the cancelled tasks have finished:
 `list`/`set`/`tuple`, filtered in a comprehension, or through a variable bound once to it. A call of a
 function of the same file that cancels every task (and neither waits nor stops afterwards), or of a
 function that calls such a helper, counts as the cancel itself, with the helper's `loop` parameter
-standing for the argument the call passes.
+standing for the argument the call passes. In a coroutine (shape 4) such a call gets a fix only when
+the helper is a plain function that leaves the current task out: the fix takes the set just before
+the call and awaits it before `stop()`.
 
 ## Why is this bad?
 `task.cancel()` only *asks* a task to stop: the `CancelledError` is raised inside the task the next
@@ -341,8 +343,12 @@ class _Shapes:
         message = AM201.summary.format(action=f"{self.file.text(stop.value.func.value)}.stop()")
         span = self._cancel_span(cancel)
         tasks = cancel.tasks
-        # a helper's cancel cannot be narrowed to leave this task out, so it cannot await the others
-        unclear = not cancel.complete or (cancel.via and tasks.kind == "generator") or cancel.helper is not None
+        # a helper's cancel cannot be narrowed: it must leave this task out itself, and run at once
+        # (a helper coroutine might await before it cancels, and tasks started then are not taken)
+        helper_unclear = cancel.helper is not None and (
+            not cancel.excludes_current or isinstance(cancel.stmt.value, ast.Await)
+        )
+        unclear = not cancel.complete or (cancel.via and tasks.kind == "generator") or helper_unclear
         # another cancel might hit this very task, which must live on to await the gather
         unclear = unclear or any(method_call(c, "cancel") for c in scope.calls_between(end(cancel.stmt), start(stop)))
         unclear = unclear or any(
@@ -353,7 +359,14 @@ class _Shapes:
             return self.file.finding(AM201, cancel.stmt, span, message, None)
         aio = self.file.asyncio[0]
         edits = []
-        if cancel.via:
+        if cancel.helper is not None:
+            # the set the helper is about to cancel, taken just before it runs
+            name = self.file.names.free("tasks", "cancelled_tasks", "pending_tasks", scope=scope.node)
+            loop = self.file.text(tasks.loop) if tasks.loop is not None else ""
+            var = next(v for v in ("t", "task") if v != aio and v not in loop)
+            value = f"[{var} for {var} in {aio}.all_tasks({loop}) if {var} is not {aio}.current_task()]"
+            edits.append(self.file.statement_edit("before", cancel.stmt, [f"{name} = {value}"]))
+        elif cancel.via:
             name = cancel.via
             if not tasks.excludes_current:
                 edits.append(self.file.expression_edit(cancel.assign.value, self._without_current(tasks, tasks.kind)))

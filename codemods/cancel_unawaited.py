@@ -178,28 +178,15 @@ def _attribute_task(file: DrainFile, spawns: Spawns, scope: Scope, tasks: ast.At
     """Every assignment to ``.<attr>`` in the file is a task start (or ``None``), at least one is,
     and nothing reads the attribute but to cancel it or ask about it."""
     started = False
-    for other in file.scopes:
-        for stmt in _attribute_stores(other, tasks.attr):
-            if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1:
-                return False
-            if isinstance(stmt.value, ast.Constant) and stmt.value.value is None:
-                continue
-            if spawns.spawn(stmt.value, other) is None:
-                return False
-            started = True
+    for other, stmt in spawns.attribute_stores(tasks.attr):
+        if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1:
+            return False
+        if isinstance(stmt.value, ast.Constant) and stmt.value.value is None:
+            continue
+        if spawns.spawn(stmt.value, other) is None:
+            return False
+        started = True
     return started and all(spawns.idle_use(use) for use in spawns.attribute_loads(tasks.attr))
-
-
-def _attribute_stores(scope: Scope, attr: str) -> list[ast.stmt]:
-    out = []
-    for stmt in scope.statements:
-        targets = stmt.targets if isinstance(stmt, ast.Assign) else [getattr(stmt, "target", None)]
-        if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
-            for target in targets:
-                for node in ast.walk(target):
-                    if isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.ctx, ast.Store):
-                        out.append(stmt)
-    return out
 
 
 def _only_waited_on_by_wait(file: DrainFile, spawns: Spawns, scope: Scope, cancel: ast.stmt, name: str) -> bool:
@@ -227,13 +214,12 @@ def _may_be_current(file: DrainFile, spawns: Spawns, cancelling: Scope, attr: st
     reached, through calls the file shows (not through tasks started on the way), from the coroutine
     the task runs, or that coroutine dispatches through ``getattr(self, <computed name>)``."""
     todo: list[Scope] = []
-    for scope in file.scopes:
-        for stmt in _attribute_stores(scope, attr):
-            spawn = spawns.spawn(stmt.value, scope)
-            if spawn is not None and isinstance(spawn.coro, ast.Call):
-                callee = file.callee(spawn.coro, scope)
-                if callee is not None:
-                    todo.append(callee)
+    for scope, stmt in spawns.attribute_stores(attr):
+        spawn = spawns.spawn(getattr(stmt, "value", None), scope)
+        if spawn is not None and isinstance(spawn.coro, ast.Call):
+            callee = file.callee(spawn.coro, scope)
+            if callee is not None:
+                todo.append(callee)
     seen: set[int] = set()
     while todo:
         scope = todo.pop()

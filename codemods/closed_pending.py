@@ -41,6 +41,10 @@ finish before it closes the loop.
 
 ## Example
 ```python
+async def heartbeat():
+    while True:
+        await asyncio.sleep(1)
+
 async def main():
     asyncio.create_task(heartbeat())
     await serve()
@@ -243,11 +247,18 @@ def _keeps_running(file: DrainFile, coro: ast.expr | None, scope: Scope) -> bool
 def _interrupted(scope: Scope, run: ast.Call, close: ast.stmt) -> bool:
     """Whether ``run`` sits in the body of a ``try`` that catches ``KeyboardInterrupt`` and
     ``close`` runs after that handler (in it, in ``finally:`` or after the ``try``)."""
-    close_steps = {id(parent): field for parent, field, _ in scope.path(close)}
+    close_steps = {id(parent): (field, index) for parent, field, index in scope.path(close)}
     for outer, field, _ in scope.path(scope.owner[id(run)]):
-        if isinstance(outer, ast.Try) and field == "body" and any(_catches_interrupt(h) for h in outer.handlers):
-            if close_steps.get(id(outer)) != "body":
-                return True
+        if isinstance(outer, ast.Try) and field == "body":
+            where, at = close_steps.get(id(outer), (None, None))
+            for index, handler in enumerate(outer.handlers):
+                if not _catches_interrupt(handler) or where in ("body", "orelse"):
+                    continue
+                if where == "finalbody" or (where == "handlers" and at == index):
+                    return True
+                # after the try, close() is reached only if the handler goes on
+                if where is None and not isinstance(handler.body[-1], (ast.Raise, ast.Return)):
+                    return True
     return False
 
 

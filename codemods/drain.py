@@ -38,7 +38,9 @@ def check(src: "SourceFile") -> list[Finding]:
     text = src.text
     removed = "Task" in text and _REMOVED_TEXT.search(text) is not None
     cancels = "all_tasks" in text and ".cancel(" in text and (".stop(" in text or ".close(" in text)
-    cancelled = ".cancel(" in text and "async def" in text
+    cancelled = ".cancel(" in text and "async def" in text and any(
+        start in text for start in ("create_task", "ensure_future", "wait(")
+    )
     closes = ".close(" in text and any(run in text for run in ("run_until_complete", "run_forever", "call_soon_threadsafe"))
     if not removed and not cancels and not closes and not cancelled:
         return []

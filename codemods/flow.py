@@ -170,4 +170,11 @@ def _expressions(scope: Scope, root: ast.AST, stmt: ast.stmt) -> None:
             scope.stores.setdefault(node.id, []).append(stmt)
         elif isinstance(node, ast.comprehension) and node.is_async:
             scope.awaits.append(node.iter)
-        stack.extend(ast.iter_child_nodes(node))
+        for name in node._fields:  # ast.iter_child_nodes, without the shared Load/Store nodes
+            if name == "ctx":
+                continue
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                stack.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)

@@ -95,6 +95,22 @@ class Spawns:
                 found.setdefault(node.attr, []).append(node)
         return found
 
+    @cached_property
+    def _attribute_stores(self) -> dict[str, list[tuple[Scope, ast.stmt]]]:
+        found: dict[str, list[tuple[Scope, ast.stmt]]] = {}
+        for scope in self.file.scopes:
+            for stmt in scope.statements:
+                if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                    for target in getattr(stmt, "targets", None) or [stmt.target]:
+                        for node in ast.walk(target):
+                            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                                found.setdefault(node.attr, []).append((scope, stmt))
+        return found
+
+    def attribute_stores(self, attr: str) -> list[tuple[Scope, ast.stmt]]:
+        """Every assignment statement (with its scope) that sets an attribute named ``attr``."""
+        return list(self._attribute_stores.get(attr, ()))
+
     def attribute_loads(self, attr: str) -> list[ast.Attribute]:
         """Every read of an attribute named ``attr``, on any object, anywhere in the file."""
         return list(self._attribute_loads.get(attr, ()))

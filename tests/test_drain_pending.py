@@ -154,6 +154,9 @@ def test_tasks_waited_for_are_not_a_finding(body):
         "try:\n    from asyncio import all_tasks\nexcept ImportError:\n    all_tasks = None\n"
         + SPAWNED.format(body="asyncio.create_task(beat())").replace(
             "loop.close()", "loop.run_until_complete(asyncio.gather(*all_tasks(loop)))\nloop.close()"),
+        # a KeyboardInterrupt handler that raises again: close() after the try is not reached
+        "import asyncio\nfrom app import main\nloop = asyncio.new_event_loop()\ntry:\n"
+        "    loop.run_until_complete(main())\nexcept KeyboardInterrupt:\n    raise\nloop.close()\n",
         # a KeyboardInterrupt handler that is not followed by close()
         "import asyncio\nfrom app import main\nloop = asyncio.new_event_loop()\ntry:\n"
         "    loop.run_until_complete(main())\n    loop.close()\nexcept KeyboardInterrupt:\n    pass\n",
@@ -292,3 +295,34 @@ def test_cancel_in_an_async_generator_gets_an_unsafe_fix():
         """
     [finding] = findings(code, "AM204")
     assert finding.fix.safety == "unsafe"
+
+
+def _blocks(doc: str, heading: str) -> str:
+    section = doc.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    return "\n".join(part.split("\n```", 1)[0] for part in section.split("```python\n")[1:])
+
+
+@pytest.mark.parametrize("rule", drain.RULES, ids=[r.code for r in drain.RULES])
+def test_doc_example_is_found_and_use_instead_is_not(rule):
+    example = "import asyncio\n" + _blocks(rule.doc, "Example")
+    use_instead = "import asyncio\n" + _blocks(rule.doc, "Use instead")
+    assert rule.code in [f.rule for f in findings(example)]
+    assert rule.code not in [f.rule for f in findings(use_instead)]
+
+
+def test_thread_loop_whose_futures_are_waited_for_is_silent():
+    code = """\
+        import asyncio
+        async def listen():
+            while True:
+                await asyncio.sleep(1)
+        def main(loop, thread):
+            future = asyncio.run_coroutine_threadsafe(listen(), loop)
+            future.result(timeout=5)
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join()
+            loop.close()
+        """
+    assert findings(code, "AM203") == []
+    joined = findings(code.replace("future.result(timeout=5)", "future.cancel()"), "AM203")
+    assert [f.fix.safety for f in joined] == ["unsafe"]
