@@ -92,19 +92,20 @@ def find(file: DrainFile) -> list[Finding]:
 
 
 def _compat_flags(file: DrainFile) -> set[str]:
-    """Module-level names bound only to a test of the Python version or of the API
-    (``ASYNCIO_37 = sys.version_info >= (3, 7)``, ``HAS_ALL_TASKS = hasattr(asyncio, "all_tasks")``),
-    directly or through other such names."""
+    """Module-level names bound to a test of the Python version or of the API
+    (``ASYNCIO_37 = sys.version_info >= (3, 7)``, ``HAS_ALL_TASKS = hasattr(asyncio, "all_tasks")``,
+    ``_all_tasks = getattr(asyncio, "all_tasks", None)`` then tested ``is None``), directly or through
+    other such names."""
     candidates = {
-        name: stmts for name, stmts in file.module.stores.items()
-        if all(isinstance(s, (ast.Assign, ast.AnnAssign)) and s.value is not None for s in stmts)
+        name: [s for s in stmts if isinstance(s, (ast.Assign, ast.AnnAssign)) and s.value is not None]
+        for name, stmts in file.module.stores.items()
     }
     flags: set[str] = set()
     grew = True
     while grew:
         grew = False
         for name, stmts in candidates.items():
-            if name not in flags and all(_mentions_compat(s.value, flags) for s in stmts):
+            if name not in flags and any(_mentions_compat(s.value, flags) for s in stmts):
                 flags.add(name)
                 grew = True
     return flags

@@ -151,6 +151,7 @@ def _am202(code: str):
     "import asyncio\nfrom .compat import PY_37\nif not PY_37:\n    f = asyncio.Task.current_task\n",
     "import asyncio\nfrom .helpers import PY37\ndef f(loop):\n    if PY37:\n        return asyncio.all_tasks(loop)\n"
     "    return asyncio.Task.all_tasks(loop)\n",
+    "import asyncio\n_all = getattr(asyncio, 'all_tasks', None)\nif _all is None:\n    _all = asyncio.Task.all_tasks\n",
     # the new API reached for in a ``try``
     "import asyncio\ntry:\n    from asyncio import all_tasks\nexcept ImportError:\n    all_tasks = asyncio.Task.all_tasks\n",
     "import asyncio\ntry:\n    from asyncio import current_task\nexcept ImportError:\n"
