@@ -264,6 +264,9 @@ class _Collector(ast.NodeVisitor):
             self.scope.bind(node.id, "store" if isinstance(node.ctx, ast.Store) else "del")
 
     def visit_Assign(self, node: ast.Assign) -> None:
+        if id(node) in self.fallbacks:  # ``except ImportError: asyncio = None``
+            self.visit(node.value)
+            return
         target = node.targets[0] if len(node.targets) == 1 else None
         if isinstance(target, ast.Name) and isinstance(node.value, ast.Call) and dotted_name(node.value.func):
             self.visit(node.value)

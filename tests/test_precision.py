@@ -201,17 +201,19 @@ TROLLIUS = """\
 """
 
 
-def test_trollius_fallback_import_does_not_hide_asyncio(tmp_path: Path) -> None:
-    found = _check(tmp_path, {"m.py": TROLLIUS})
+@pytest.mark.parametrize("fallback", ["import trollius as asyncio", "asyncio = None"])
+def test_trollius_fallback_import_does_not_hide_asyncio(tmp_path: Path, fallback: str) -> None:
+    found = _check(tmp_path, {"m.py": TROLLIUS.replace("import trollius as asyncio", fallback)})
     assert {(f.line, f.rule) for f in found} >= {(13, "AM101"), (15, "AM202")}
 
 
-def test_trollius_fallback_import_does_not_hide_asyncio_from_thread_rules() -> None:
-    code = textwrap.dedent("""\
+@pytest.mark.parametrize("fallback", ["import trollius as asyncio", "asyncio = None"])
+def test_trollius_fallback_import_does_not_hide_asyncio_from_thread_rules(fallback: str) -> None:
+    code = textwrap.dedent(f"""\
         try:
             import asyncio
         except ImportError:
-            import trollius as asyncio
+            {fallback}
         import threading
 
 
