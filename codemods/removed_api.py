@@ -187,7 +187,7 @@ def _removed_call(file: DrainFile, node: ast.Attribute, parent: ast.AST | None) 
         # runs; the old ones took ``get_event_loop()``. In a coroutine a loop runs; elsewhere the fix
         # must pass the loop the code holds, or there is none.
         if scope is None or id(call) in scope.in_lambda or not scope.is_async:
-            loop = None if scope is None else file.exprs.loop_in_reach(scope, file.module, call)
+            loop = None if scope is None else _loop_in_reach(file, scope, call)
             if loop is None or id(call) in scope.in_lambda:
                 message = AM202.summary.format(old=f"{file.text(node)}()", new=f"{new_func}(loop)", version=version)
                 return file.finding(AM202, call, call, f"{message}; {NO_LOOP}", None)
@@ -200,6 +200,30 @@ def _removed_call(file: DrainFile, node: ast.Attribute, parent: ast.AST | None) 
     message = AM202.summary.format(old=f"{file.text(node)}()", new=shown, version=version)
     fix = Fix("edit", "safe", {"edits": [fix_edit], "imports": ["asyncio"] if imports else []})
     return file.finding(AM202, call, call, message, fix)
+
+
+def _loop_in_reach(file: DrainFile, scope, call: ast.Call) -> str | None:
+    """The loop this scope holds, or one an enclosing function holds and this closure reads."""
+    loop = file.exprs.loop_in_reach(scope, file.module, call)
+    at = scope.node
+    outer = file.defined_in.get(id(at))
+    while loop is None and outer is not None and outer is not file.module:
+        found = file.exprs.loop_in_reach(outer, file.module, at)
+        root = found.partition(".")[0] if found else None
+        if root is not None and all(root not in s.stores and root not in s.params for s in _between(file, scope, outer)):
+            loop = found
+        at = outer.node
+        outer = file.defined_in.get(id(at))
+    return loop
+
+
+def _between(file: DrainFile, scope, outer) -> list:
+    """``scope`` and the function scopes between it and ``outer`` (which may rebind a name)."""
+    out = []
+    while scope is not None and scope is not outer:
+        out.append(scope)
+        scope = file.defined_in.get(id(scope.node))
+    return out
 
 
 NO_LOOP = (

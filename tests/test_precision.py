@@ -450,3 +450,19 @@ def test_a_coroutine_that_loops_until_stopped_is_not_awaited_for_you(tmp_path: P
     found = {f.line: f for f in _check(tmp_path, {"m.py": LOOPING})}
     assert found[21].fix is None and "loops until stopped" in found[21].message
     assert found[22].fix is not None  # it returns once the source is ready: awaiting is the fix
+
+
+def test_the_loop_an_enclosing_function_holds_is_passed():
+    [finding] = _am202("import asyncio\ndef run():\n    loop = asyncio.new_event_loop()\n"
+                       "    def stop():\n        for t in asyncio.Task.all_tasks():\n            t.cancel()\n"
+                       "    loop.call_soon(stop)\n")
+    assert finding.fix.params["edits"][0]["code"] == "asyncio.all_tasks(loop)"
+
+
+def test_a_closure_that_rebinds_the_name_does_not_get_the_outer_loop():
+    [finding] = _am202("import asyncio\ndef run():\n    loop = asyncio.new_event_loop()\n"
+                       "    def stop(loop):\n        return asyncio.Task.all_tasks()\n")
+    assert finding.fix.params["edits"][0]["code"] == "asyncio.all_tasks(loop)"  # its own parameter
+    [finding] = _am202("import asyncio\ndef run():\n    loop = asyncio.new_event_loop()\n"
+                       "    def stop():\n        loop = None\n        return asyncio.Task.all_tasks()\n")
+    assert finding.fix is None
