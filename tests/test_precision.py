@@ -466,3 +466,10 @@ def test_a_closure_that_rebinds_the_name_does_not_get_the_outer_loop():
     [finding] = _am202("import asyncio\ndef run():\n    loop = asyncio.new_event_loop()\n"
                        "    def stop():\n        loop = None\n        return asyncio.Task.all_tasks()\n")
     assert finding.fix is None
+
+
+def test_asyncio_async_alone_in_a_file_is_reported(tmp_path: Path) -> None:
+    [finding] = _check(tmp_path, {"m.py": "import asyncio\n\n\ndef spawn(coro, loop):\n"
+                                          "    return asyncio.async(coro, loop=loop)\n"})
+    assert finding.rule == "AM202" and finding.line == 5 and finding.fix is None
+    assert "asyncio.ensure_future" in finding.message and "cannot parse" in finding.message
