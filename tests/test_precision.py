@@ -6,6 +6,7 @@ lands and never hang, and files written for Python 3.5/3.6 are read.
 from __future__ import annotations
 
 import ast
+import sys
 import textwrap
 from pathlib import Path
 
@@ -473,3 +474,12 @@ def test_asyncio_async_alone_in_a_file_is_reported(tmp_path: Path) -> None:
                                           "    return asyncio.async(coro, loop=loop)\n"})
     assert finding.rule == "AM202" and finding.line == 5 and finding.fix is None
     assert "asyncio.ensure_future" in finding.message and "cannot parse" in finding.message
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 13), reason="Python 3.13 no longer parses with feature_version=(3, 6)")
+def test_old_files_read_as_cpython_reads_them_with_the_36_grammar() -> None:
+    # CPython's 3.6 grammar rejects ``with (x):`` (valid in 3.6): that is why it is not used.
+    text = textwrap.dedent(OLD).replace("with (await self.lock):", "with self.lock:")
+    text += "\n\nasync def inner():\n    return [await x async for x in y()]\n\n\ndef plain(await=1):\n    return await\n"
+    text += "\nf = lambda async: async\nx = obj.await(async=1)\n"
+    assert ast.dump(parse_legacy(text)) == ast.dump(ast.parse(text, feature_version=(3, 6)))
