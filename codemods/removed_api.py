@@ -51,9 +51,11 @@ def shutdown(loop):
 Safe when the call passes a loop (the new functions take the same argument), when it runs in a
 coroutine (the running loop is the one the old methods used), or when a loop is in reach: a `loop`
 parameter, a variable (or `self.<attribute>`) set only from `asyncio.get_event_loop()`,
-`new_event_loop()` or `get_running_loop()`, which is then passed: the loop the code works with,
-where the old methods took the current event loop (the same one unless the code juggles several
-loops). Outside a coroutine with no loop in reach (and in a lambda) no fix is offered: the new
+`new_event_loop()` or `get_running_loop()` (also in an enclosing function, for a closure), which is
+then passed: the loop the code works with, where the old methods took the current event loop (the
+same one unless the code juggles several loops). Where the function itself called
+`asyncio.get_event_loop()` before, that call is passed: it is exactly what the old methods did.
+Outside a coroutine with no loop in reach (and in a lambda) no fix is offered: the new
 functions raise `RuntimeError` when no loop is running, where the old ones fell back to
 `get_event_loop()`. Code that only runs on old Pythons is left alone: under `hasattr`/`getattr`, a
 `sys.version_info` test in any form (also through a module flag such as `PY37 = sys.version_info >=
@@ -214,7 +216,16 @@ def _loop_in_reach(file: DrainFile, scope, call: ast.Call) -> str | None:
             loop = found
         at = outer.node
         outer = file.defined_in.get(id(at))
+    if loop is None:
+        # The loop the code gets: where the scope itself calls ``asyncio.get_event_loop()`` before,
+        # that call works here, and it is the loop the old method took.
+        for before in scope.calls_between((0, 0), (call.lineno, call.col_offset)):
+            if file.exprs.qual(before.func) in _GET_EVENT_LOOP and not before.args and not before.keywords:
+                return f"{file.text(before.func)}()"
     return loop
+
+
+_GET_EVENT_LOOP = {"asyncio.get_event_loop", "asyncio.events.get_event_loop"}
 
 
 def _between(file: DrainFile, scope, outer) -> list:

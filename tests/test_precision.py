@@ -483,3 +483,13 @@ def test_old_files_read_as_cpython_reads_them_with_the_36_grammar() -> None:
     text += "\n\nasync def inner():\n    return [await x async for x in y()]\n\n\ndef plain(await=1):\n    return await\n"
     text += "\nf = lambda async: async\nx = obj.await(async=1)\n"
     assert ast.dump(parse_legacy(text)) == ast.dump(ast.parse(text, feature_version=(3, 6)))
+
+
+def test_the_loop_the_code_gets_by_calling_get_event_loop_is_passed():
+    [finding] = _am202("import asyncio\ndef shutdown():\n    asyncio.get_event_loop().run_until_complete(asyncio.sleep(0))\n"
+                       "    for t in asyncio.Task.all_tasks():\n        t.cancel()\n")
+    assert finding.fix.params["edits"][0]["code"] == "asyncio.all_tasks(asyncio.get_event_loop())"
+    # only a call made before, in the same function, counts
+    [finding] = _am202("import asyncio\ndef shutdown():\n    for t in asyncio.Task.all_tasks():\n        t.cancel()\n"
+                       "    asyncio.get_event_loop().stop()\n")
+    assert finding.fix is None
