@@ -493,3 +493,10 @@ def test_the_loop_the_code_gets_by_calling_get_event_loop_is_passed():
     [finding] = _am202("import asyncio\ndef shutdown():\n    for t in asyncio.Task.all_tasks():\n        t.cancel()\n"
                        "    asyncio.get_event_loop().stop()\n")
     assert finding.fix is None
+
+
+def test_with_the_task_fix_chosen_a_looping_coroutine_becomes_a_task(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"m.py": LOOPING})
+    run = engine.check([str(root)], Settings(jobs=1, cache=False, unawaited_fix="task"))
+    found = {f.line: f for f in run.findings}
+    assert found[21].fix is not None and found[21].fix.action == "task"
