@@ -39,9 +39,10 @@ _IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError"}
 
 
 def fallback_imports(node: ast.AST) -> list[ast.stmt]:
-    """The imports of ``node`` (a ``try``) that only stand in for the ones of its body:
-    ``try: import asyncio / except ImportError: import trollius as asyncio``. The name means the
-    module of the ``try`` wherever the code can tell; the fallback is another version of it."""
+    """The statements of ``node`` (a ``try``) that only stand in for the imports of its body:
+    ``try: import asyncio / except ImportError: import trollius as asyncio`` (or ``asyncio = None``).
+    The name means the module of the ``try`` wherever that module exists; the fallback is another
+    version of it, or its absence."""
     if not isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
         return []
     tried = {_bound(alias) for stmt in node.body if isinstance(stmt, (ast.Import, ast.ImportFrom)) for alias in stmt.names}
@@ -53,6 +54,11 @@ def fallback_imports(node: ast.AST) -> list[ast.stmt]:
             continue
         for stmt in handler.body:
             if isinstance(stmt, (ast.Import, ast.ImportFrom)) and all(_bound(a) in tried for a in stmt.names):
+                out.append(stmt)
+            elif (
+                isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                and stmt.targets[0].id in tried
+            ):
                 out.append(stmt)
     return out
 

@@ -32,11 +32,12 @@ if TYPE_CHECKING:
 RULES = (AM201, AM202, AM203, AM204)
 
 _REMOVED_TEXT = re.compile(r"\.\s*(all_tasks|current_task)\b")  # after an alias of Task, too
+_ASYNC_CALL = re.compile(r"\.\s*async\s*\(")  # ``asyncio.async(...)``, in files for Python 3.6 or older
 
 
 def check(src: "SourceFile") -> list[Finding]:
     text = src.text
-    removed = "Task" in text and _REMOVED_TEXT.search(text) is not None
+    removed = ("Task" in text and _REMOVED_TEXT.search(text) is not None) or _ASYNC_CALL.search(text) is not None
     cancels = "all_tasks" in text and ".cancel(" in text and (".stop(" in text or ".close(" in text)
     cancelled = ".cancel(" in text and "async def" in text and any(
         start in text for start in ("create_task", "ensure_future", "wait(")

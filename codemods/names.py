@@ -144,7 +144,7 @@ def _type_checking_only(scope: Scope, stmt: ast.stmt) -> bool:
 
 
 def _is_fallback_import(scope: Scope, stmt: ast.AST) -> bool:
-    if not isinstance(stmt, (ast.Import, ast.ImportFrom)):
+    if not isinstance(stmt, (ast.Import, ast.ImportFrom, ast.Assign)):
         return False
     outer = scope.enclosing(stmt)
     return len(outer) >= 2 and isinstance(outer[-1], ast.ExceptHandler) and any(

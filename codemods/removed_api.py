@@ -51,9 +51,11 @@ def shutdown(loop):
 Safe when the call passes a loop (the new functions take the same argument), when it runs in a
 coroutine (the running loop is the one the old methods used), or when a loop is in reach: a `loop`
 parameter, a variable (or `self.<attribute>`) set only from `asyncio.get_event_loop()`,
-`new_event_loop()` or `get_running_loop()`, which is then passed: the loop the code works with,
-where the old methods took the current event loop (the same one unless the code juggles several
-loops). Outside a coroutine with no loop in reach (and in a lambda) no fix is offered: the new
+`new_event_loop()` or `get_running_loop()` (also in an enclosing function, for a closure), which is
+then passed: the loop the code works with, where the old methods took the current event loop (the
+same one unless the code juggles several loops). Where the function itself called
+`asyncio.get_event_loop()` before, that call is passed: it is exactly what the old methods did.
+Outside a coroutine with no loop in reach (and in a lambda) no fix is offered: the new
 functions raise `RuntimeError` when no loop is running, where the old ones fell back to
 `get_event_loop()`. Code that only runs on old Pythons is left alone: under `hasattr`/`getattr`, a
 `sys.version_info` test in any form (also through a module flag such as `PY37 = sys.version_info >=
@@ -92,19 +94,20 @@ def find(file: DrainFile) -> list[Finding]:
 
 
 def _compat_flags(file: DrainFile) -> set[str]:
-    """Module-level names bound only to a test of the Python version or of the API
-    (``ASYNCIO_37 = sys.version_info >= (3, 7)``, ``HAS_ALL_TASKS = hasattr(asyncio, "all_tasks")``),
-    directly or through other such names."""
+    """Module-level names bound to a test of the Python version or of the API
+    (``ASYNCIO_37 = sys.version_info >= (3, 7)``, ``HAS_ALL_TASKS = hasattr(asyncio, "all_tasks")``,
+    ``_all_tasks = getattr(asyncio, "all_tasks", None)`` then tested ``is None``), directly or through
+    other such names."""
     candidates = {
-        name: stmts for name, stmts in file.module.stores.items()
-        if all(isinstance(s, (ast.Assign, ast.AnnAssign)) and s.value is not None for s in stmts)
+        name: [s for s in stmts if isinstance(s, (ast.Assign, ast.AnnAssign)) and s.value is not None]
+        for name, stmts in file.module.stores.items()
     }
     flags: set[str] = set()
     grew = True
     while grew:
         grew = False
         for name, stmts in candidates.items():
-            if name not in flags and all(_mentions_compat(s.value, flags) for s in stmts):
+            if name not in flags and any(_mentions_compat(s.value, flags) for s in stmts):
                 flags.add(name)
                 grew = True
     return flags
@@ -186,7 +189,7 @@ def _removed_call(file: DrainFile, node: ast.Attribute, parent: ast.AST | None) 
         # runs; the old ones took ``get_event_loop()``. In a coroutine a loop runs; elsewhere the fix
         # must pass the loop the code holds, or there is none.
         if scope is None or id(call) in scope.in_lambda or not scope.is_async:
-            loop = None if scope is None else file.exprs.loop_in_reach(scope, file.module, call)
+            loop = None if scope is None else _loop_in_reach(file, scope, call)
             if loop is None or id(call) in scope.in_lambda:
                 message = AM202.summary.format(old=f"{file.text(node)}()", new=f"{new_func}(loop)", version=version)
                 return file.finding(AM202, call, call, f"{message}; {NO_LOOP}", None)
@@ -199,6 +202,39 @@ def _removed_call(file: DrainFile, node: ast.Attribute, parent: ast.AST | None) 
     message = AM202.summary.format(old=f"{file.text(node)}()", new=shown, version=version)
     fix = Fix("edit", "safe", {"edits": [fix_edit], "imports": ["asyncio"] if imports else []})
     return file.finding(AM202, call, call, message, fix)
+
+
+def _loop_in_reach(file: DrainFile, scope, call: ast.Call) -> str | None:
+    """The loop this scope holds, or one an enclosing function holds and this closure reads."""
+    loop = file.exprs.loop_in_reach(scope, file.module, call)
+    at = scope.node
+    outer = file.defined_in.get(id(at))
+    while loop is None and outer is not None and outer is not file.module:
+        found = file.exprs.loop_in_reach(outer, file.module, at)
+        root = found.partition(".")[0] if found else None
+        if root is not None and all(root not in s.stores and root not in s.params for s in _between(file, scope, outer)):
+            loop = found
+        at = outer.node
+        outer = file.defined_in.get(id(at))
+    if loop is None:
+        # The loop the code gets: where the scope itself calls ``asyncio.get_event_loop()`` before,
+        # that call works here, and it is the loop the old method took.
+        for before in scope.calls_between((0, 0), (call.lineno, call.col_offset)):
+            if file.exprs.qual(before.func) in _GET_EVENT_LOOP and not before.args and not before.keywords:
+                return f"{file.text(before.func)}()"
+    return loop
+
+
+_GET_EVENT_LOOP = {"asyncio.get_event_loop", "asyncio.events.get_event_loop"}
+
+
+def _between(file: DrainFile, scope, outer) -> list:
+    """``scope`` and the function scopes between it and ``outer`` (which may rebind a name)."""
+    out = []
+    while scope is not None and scope is not outer:
+        out.append(scope)
+        scope = file.defined_in.get(id(scope.node))
+    return out
 
 
 NO_LOOP = (

@@ -264,6 +264,9 @@ class _Collector(ast.NodeVisitor):
             self.scope.bind(node.id, "store" if isinstance(node.ctx, ast.Store) else "del")
 
     def visit_Assign(self, node: ast.Assign) -> None:
+        if id(node) in self.fallbacks:  # ``except ImportError: asyncio = None``
+            self.visit(node.value)
+            return
         target = node.targets[0] if len(node.targets) == 1 else None
         if isinstance(target, ast.Name) and isinstance(node.value, ast.Call) and dotted_name(node.value.func):
             self.visit(node.value)
@@ -657,17 +660,12 @@ class _Summarizer:
         node = owner.node
         if owner.parent is not self.root or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return False
+        calls = self._calls_of_name().get(node.name)
+        if calls is None:
+            return False
         args = node.args
         positional = [a.arg for a in (*args.posonlyargs, *args.args)]
         if self.bindings(self.root, node.name) != [("async" if isinstance(node, ast.AsyncFunctionDef) else "def", node)]:
-            return False
-        calls, uses = [], 0
-        for n in ast.walk(self.src.tree):
-            if isinstance(n, ast.Name) and n.id == node.name and isinstance(n.ctx, ast.Load):
-                uses += 1
-            elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == node.name:
-                calls.append(n)
-        if not calls or uses != len(calls):
             return False
         for call in calls:
             if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
@@ -678,6 +676,22 @@ class _Summarizer:
             if len(given) != 1 or not (isinstance(given[0], ast.Call) and dotted_name(given[0].func) == cls):
                 return False
         return True
+
+    def _calls_of_name(self) -> dict[str, list[ast.Call] | None]:
+        """The calls ``name(...)`` of each name the module reads only to call it (one walk, on demand)."""
+        cache = getattr(self, "_calls_cache", None)
+        if cache is None:
+            calls: dict[str, list[ast.Call]] = {}
+            loads: dict[str, int] = {}
+            for n in ast.walk(self.src.tree):
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                    loads[n.id] = loads.get(n.id, 0) + 1
+                elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name):
+                    calls.setdefault(n.func.id, []).append(n)
+            cache = self._calls_cache = {
+                name: (found if loads.get(name) == len(found) else None) for name, found in calls.items()
+            }
+        return cache
 
     def context(self, scope: _Scope) -> str:
         return {"async": "async", "function": "sync", "module": "module", "class": "class"}.get(

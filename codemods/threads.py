@@ -254,8 +254,12 @@ future, now on the loop's thread.
 {_THREAD_FIX_SAFETY} A wrong guess would be worse here than elsewhere: waiting on the adapter from
 the loop's own thread would block the loop. And where the code raised `InvalidStateError` at once
 (the future was still pending), the thread now waits for the loop to complete the future: if the
-loop is itself blocked waiting for that thread (a plain `thread.join()` in a coroutine), that wait
-never ends.
+loop's side waits for that thread, neither ends. So no fix is offered where code outside the worker
+waits for it: `thread.join()` (also of a `Thread` subclass), `.result()`/`.exception()` of the
+future its start returns, `concurrent.futures.wait`/`as_completed`, `await` of the start itself
+(`await loop.run_in_executor(...)`, `await asyncio.to_thread(...)`) or of its future, the executor's
+`shutdown()` (unless `wait=False`) or the end of its `with` block. A wait through some other object
+(an event the worker sets) is not seen.
 
 ## References
 - [Concurrency and multithreading](https://docs.python.org/3/library/asyncio-dev.html#concurrency-and-multithreading)

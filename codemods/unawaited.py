@@ -56,7 +56,8 @@ Reported without a fix: a receiver whose class is known only from an annotation 
 another class may be passed at run time), unless every call of the function in the module passes
 `Store(...)` (then the fix is unsafe: calls from other modules are not in view); and a coroutine
 built around a `while True:` loop that only an error ends, which awaiting would hold the caller on
-(a background task is more likely meant). `async def f() -> Coroutine` is taken to return a
+(a background task is more likely meant; with `--unawaited-fix task` it becomes one).
+`async def f() -> Coroutine` is taken to return a
 coroutine (`await (await f())`) only when every `return` in its body hands back a call that is not
 plainly something else.
 
@@ -148,7 +149,10 @@ def resolve(summary: ModuleSummary, index: ProjectIndex, mode: str = "await") ->
         if call.target[0] == "annotated":
             rule = AM101 if call.context == "async" else AM102
             message, fix = rule.summary.format(callee=call.callee) + _ANNOTATED_NO_FIX, None
-        elif call.context == "async" and _callee_binding(call, index) == Binding(CORO, RUNS_UNTIL_STOPPED):
+        elif (
+            call.context == "async" and mode != "task"
+            and _callee_binding(call, index) == Binding(CORO, RUNS_UNTIL_STOPPED)
+        ):
             rule, message, fix = AM101, AM101.summary.format(callee=call.callee) + _LOOPS_NO_FIX, None
         elif call.context == "async":
             rule, message, fix = AM101, AM101.summary.format(callee=call.callee), _async_fix(call, summary, mode)

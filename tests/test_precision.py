@@ -6,6 +6,7 @@ lands and never hang, and files written for Python 3.5/3.6 are read.
 from __future__ import annotations
 
 import ast
+import sys
 import textwrap
 from pathlib import Path
 
@@ -151,6 +152,7 @@ def _am202(code: str):
     "import asyncio\nfrom .compat import PY_37\nif not PY_37:\n    f = asyncio.Task.current_task\n",
     "import asyncio\nfrom .helpers import PY37\ndef f(loop):\n    if PY37:\n        return asyncio.all_tasks(loop)\n"
     "    return asyncio.Task.all_tasks(loop)\n",
+    "import asyncio\n_all = getattr(asyncio, 'all_tasks', None)\nif _all is None:\n    _all = asyncio.Task.all_tasks\n",
     # the new API reached for in a ``try``
     "import asyncio\ntry:\n    from asyncio import all_tasks\nexcept ImportError:\n    all_tasks = asyncio.Task.all_tasks\n",
     "import asyncio\ntry:\n    from asyncio import current_task\nexcept ImportError:\n"
@@ -200,17 +202,19 @@ TROLLIUS = """\
 """
 
 
-def test_trollius_fallback_import_does_not_hide_asyncio(tmp_path: Path) -> None:
-    found = _check(tmp_path, {"m.py": TROLLIUS})
+@pytest.mark.parametrize("fallback", ["import trollius as asyncio", "asyncio = None"])
+def test_trollius_fallback_import_does_not_hide_asyncio(tmp_path: Path, fallback: str) -> None:
+    found = _check(tmp_path, {"m.py": TROLLIUS.replace("import trollius as asyncio", fallback)})
     assert {(f.line, f.rule) for f in found} >= {(13, "AM101"), (15, "AM202")}
 
 
-def test_trollius_fallback_import_does_not_hide_asyncio_from_thread_rules() -> None:
-    code = textwrap.dedent("""\
+@pytest.mark.parametrize("fallback", ["import trollius as asyncio", "asyncio = None"])
+def test_trollius_fallback_import_does_not_hide_asyncio_from_thread_rules(fallback: str) -> None:
+    code = textwrap.dedent(f"""\
         try:
             import asyncio
         except ImportError:
-            import trollius as asyncio
+            {fallback}
         import threading
 
 
@@ -447,3 +451,52 @@ def test_a_coroutine_that_loops_until_stopped_is_not_awaited_for_you(tmp_path: P
     found = {f.line: f for f in _check(tmp_path, {"m.py": LOOPING})}
     assert found[21].fix is None and "loops until stopped" in found[21].message
     assert found[22].fix is not None  # it returns once the source is ready: awaiting is the fix
+
+
+def test_the_loop_an_enclosing_function_holds_is_passed():
+    [finding] = _am202("import asyncio\ndef run():\n    loop = asyncio.new_event_loop()\n"
+                       "    def stop():\n        for t in asyncio.Task.all_tasks():\n            t.cancel()\n"
+                       "    loop.call_soon(stop)\n")
+    assert finding.fix.params["edits"][0]["code"] == "asyncio.all_tasks(loop)"
+
+
+def test_a_closure_that_rebinds_the_name_does_not_get_the_outer_loop():
+    [finding] = _am202("import asyncio\ndef run():\n    loop = asyncio.new_event_loop()\n"
+                       "    def stop(loop):\n        return asyncio.Task.all_tasks()\n")
+    assert finding.fix.params["edits"][0]["code"] == "asyncio.all_tasks(loop)"  # its own parameter
+    [finding] = _am202("import asyncio\ndef run():\n    loop = asyncio.new_event_loop()\n"
+                       "    def stop():\n        loop = None\n        return asyncio.Task.all_tasks()\n")
+    assert finding.fix is None
+
+
+def test_asyncio_async_alone_in_a_file_is_reported(tmp_path: Path) -> None:
+    [finding] = _check(tmp_path, {"m.py": "import asyncio\n\n\ndef spawn(coro, loop):\n"
+                                          "    return asyncio.async(coro, loop=loop)\n"})
+    assert finding.rule == "AM202" and finding.line == 5 and finding.fix is None
+    assert "asyncio.ensure_future" in finding.message and "cannot parse" in finding.message
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 13), reason="Python 3.13 no longer parses with feature_version=(3, 6)")
+def test_old_files_read_as_cpython_reads_them_with_the_36_grammar() -> None:
+    # CPython's 3.6 grammar rejects ``with (x):`` (valid in 3.6): that is why it is not used.
+    text = textwrap.dedent(OLD).replace("with (await self.lock):", "with self.lock:")
+    text += "\n\nasync def inner():\n    return [await x async for x in y()]\n\n\ndef plain(await=1):\n    return await\n"
+    text += "\nf = lambda async: async\nx = obj.await(async=1)\n"
+    assert ast.dump(parse_legacy(text)) == ast.dump(ast.parse(text, feature_version=(3, 6)))
+
+
+def test_the_loop_the_code_gets_by_calling_get_event_loop_is_passed():
+    [finding] = _am202("import asyncio\ndef shutdown():\n    asyncio.get_event_loop().run_until_complete(asyncio.sleep(0))\n"
+                       "    for t in asyncio.Task.all_tasks():\n        t.cancel()\n")
+    assert finding.fix.params["edits"][0]["code"] == "asyncio.all_tasks(asyncio.get_event_loop())"
+    # only a call made before, in the same function, counts
+    [finding] = _am202("import asyncio\ndef shutdown():\n    for t in asyncio.Task.all_tasks():\n        t.cancel()\n"
+                       "    asyncio.get_event_loop().stop()\n")
+    assert finding.fix is None
+
+
+def test_with_the_task_fix_chosen_a_looping_coroutine_becomes_a_task(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"m.py": LOOPING})
+    run = engine.check([str(root)], Settings(jobs=1, cache=False, unawaited_fix="task"))
+    found = {f.line: f for f in run.findings}
+    assert found[21].fix is not None and found[21].fix.action == "task"
