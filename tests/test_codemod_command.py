@@ -168,7 +168,10 @@ def _run_in_process(command_class, work: Path) -> None:
     manager = FullRepoManager(str(work), files, set())
     for path in files:
         context = CodemodContext(filename=path, metadata_manager=manager)
-        module = cst.parse_module(Path(path).read_bytes())
+        try:
+            module = cst.parse_module(Path(path).read_bytes())
+        except cst.ParserSyntaxError:
+            continue  # as libcst.tool: a file LibCST cannot parse (`async` as a name) is left as it is
         new = command_class(context).transform_module(module)
         Path(path).write_bytes(new.bytes)
 

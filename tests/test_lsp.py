@@ -377,7 +377,7 @@ def test_a_bad_setting_is_shown_and_the_rest_still_works(tmp_path: Path) -> None
 def test_exit_while_the_index_is_built_ends_at_once(tmp_path: Path) -> None:
     # Many files: the index is still being built in worker processes when the client says exit. Those
     # must end with the server, and none may keep the server's output open (the client waits for it).
-    root = _project(tmp_path, {f"pkg/m{i}.py": f"async def f{i}():\n    pass\n" * 50 for i in range(600)})
+    root = _project(tmp_path, {f"pkg/m{i}.py": f"async def f{i}():\n    pass\n" * 50 for i in range(3000)})
     (root / "app.py").write_text(APP)
 
     async def scenario() -> float:
@@ -385,7 +385,7 @@ def test_exit_while_the_index_is_built_ends_at_once(tmp_path: Path) -> None:
         await editor.__aenter__()
         editor.open("app.py")
         await editor.diagnostics_of("app.py")  # checked on its own: the index build starts now
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.2)  # let the workers start
         assert not any("indexed" in m for m in editor.log), "the index was built too soon to test this"
         started = asyncio.get_running_loop().time()
         await editor.__aexit__(None, None, None)
