@@ -18,7 +18,7 @@ import warnings
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterable, TypeVar
 
@@ -93,6 +93,7 @@ class _Analysis:
     skipped: bool = False
     digest: str = ""
     source: SourceFile | None = None  # kept only for standard input
+    legacy: bool = False  # read with the Python 3.6 grammar: reported, never rewritten
 
 
 def _internal(exc: BaseException) -> str:
@@ -146,7 +147,7 @@ def _analyze_source(
         return _Analysis(src.path, error=f"cannot compile: {exc.msg}{where}")
     except Exception as exc:  # a bug must cost one file, not the run
         return _Analysis(src.path, error=_internal(exc))
-    return _Analysis(src.path, summary, findings, suppressions(src.text), digest=src.digest)
+    return _Analysis(src.path, summary, findings, suppressions(src.text), digest=src.digest, legacy=src.legacy)
 
 
 def _analyze_bytes(job: tuple[str, bytes, Settings, bool]) -> _Analysis:
@@ -344,7 +345,19 @@ def _findings(analysis: _Analysis, index: ProjectIndex, settings: Settings) -> l
     if analysis.summary is None:
         return []
     found = [*analysis.findings, *unawaited.resolve(analysis.summary, index, settings.unawaited_fix)]
+    if analysis.legacy:
+        found = [_without_fix(f, LEGACY_NO_FIX) if f.fix is not None else f for f in found]
     return _filter(analysis, found, settings)
+
+
+LEGACY_NO_FIX = (
+    "no fix: this file uses `async` or `await` as names (Python 3.6 syntax), which the rewriter "
+    "(LibCST) cannot parse"
+)
+
+
+def _without_fix(finding: Finding, why: str) -> Finding:
+    return replace(finding, message=f"{finding.message}; {why}", fix=None)
 
 
 def check(paths: list[str], settings: Settings, stdin_text: str | None = None,

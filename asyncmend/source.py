@@ -64,8 +64,29 @@ class SourceFile:
 
     @cached_property
     def tree(self) -> ast.Module:
-        """The file's ``ast``; raises AsyncmendError when it does not parse."""
-        return parse_ast(self.text, self.path)
+        """The file's ``ast``; raises AsyncmendError when it does not parse.
+
+        A file written for Python 3.6 or older, with ``async`` or ``await`` as names, is read with
+        that grammar (see ``legacy``)."""
+        try:
+            return parse_ast(self.text, self.path)
+        except AsyncmendError as exc:
+            tree = parse_legacy(self.text, self.path)
+            if tree is None:
+                raise exc from None
+            self.legacy = True
+            return tree
+
+    #: The file parses only with the Python 3.6 grammar (``async``/``await`` as names): it is
+    #: analysed, but LibCST cannot parse it, so it is never rewritten.
+    legacy = False
+
+    @cached_property
+    def symtable_text(self) -> str:
+        """The text ``symtable`` can read: for a legacy file, ``async``/``await`` used as names are
+        renamed (same length, same lines); scoping is unchanged, only those names are not known."""
+        self.tree  # noqa: B018 - decides ``legacy``
+        return rename_soft_keywords(self.text)[0] if self.legacy else self.text
 
     @cached_property
     def lines(self) -> list[str]:
@@ -114,6 +135,111 @@ def parse_ast(text: str, path: str = "<unknown>") -> ast.Module:
         raise AsyncmendError(f"cannot parse: {exc.msg}{where}") from None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise AsyncmendError(f"cannot parse: {type(exc).__name__}: {exc}") from None
+
+
+def parse_legacy(text: str, path: str = "<unknown>") -> ast.Module | None:
+    """The ``ast`` of a file with Python 3.5/3.6 syntax (``asyncio.async(...)``, ``async=True``, a
+    module named ``async``), or None when the file does not parse that way either.
+
+    ``async`` and ``await`` used as names are renamed (same length) to names the file does not use,
+    the result is parsed with today's grammar, and the names are put back in the tree. (CPython's own
+    ``ast.parse(feature_version=(3, 6))`` rejects ``with (await lock):``, valid in 3.6, and Python
+    3.13 no longer accepts 3.6 as a feature version.)
+    """
+    renamed, stand_ins = rename_soft_keywords(text)
+    if not stand_ins:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(renamed, filename=path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    _restore_names(tree, stand_ins)
+    return tree
+
+
+def rename_soft_keywords(text: str) -> tuple[str, dict[str, str]]:
+    """``text`` with every ``async``/``await`` that Python 3.6 reads as a name (not a keyword)
+    replaced by a name of the same length that the file does not use, so that every line and column
+    stays as it is; and the stand-ins (stand-in: original word).
+
+    In Python 3.6 ``async`` is a keyword only before ``def``, ``with`` and ``for``, and ``await``
+    only in the body of an ``async def`` (not in a function or lambda nested in it).
+    """
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return text, {}
+    stand_ins = {word: next(n for i in range(1000) if (n := f"_{i:03d}{word[1]}") not in text) for word in ("async", "await")}
+    spots = []
+    functions: list[list] = []  # [is_async, indent depth of the body or None, one-line body]
+    depth = 0
+    pending = None  # a ``def`` whose body has not started
+    brackets = 0
+    for i, tok in enumerate(tokens):
+        kind, string = tok.type, tok.string
+        if kind == tokenize.INDENT:
+            depth += 1
+            if pending is not None:
+                pending[1] = depth
+                functions.append(pending)
+                pending = None
+            continue
+        if kind == tokenize.DEDENT:
+            depth -= 1
+            while functions and functions[-1][1] is not None and functions[-1][1] > depth:
+                functions.pop()
+            continue
+        if kind == tokenize.OP:
+            brackets += string in "([{"
+            brackets -= string in ")]}"
+            if string == ":" and brackets == 0 and pending is not None and tokens[i + 1].type not in (
+                tokenize.NEWLINE, tokenize.COMMENT
+            ):
+                pending[2] = True  # ``async def f(): await x`` on one line
+                functions.append(pending)
+                pending = None
+            continue
+        if kind == tokenize.NEWLINE:
+            if functions and functions[-1][2]:
+                functions.pop()
+            continue
+        if kind != tokenize.NAME:
+            continue
+        before = tokens[i - 1].string if i else ""
+        after = tokens[i + 1].string if i + 1 < len(tokens) else ""
+        if string == "def" and before != ".":
+            pending = [before == "async" and tokens[i - 1].type == tokenize.NAME, None, False]
+        if string == "async" and after not in ("def", "with", "for"):
+            spots.append((tok.start, "async"))
+        elif string == "await" and not (functions and functions[-1][0] and before != "."):
+            spots.append((tok.start, "await"))
+    if not spots:
+        return text, {}
+    lines = split_lines(text)
+    for (line_no, col), word in spots:
+        line = lines[line_no - 1]
+        lines[line_no - 1] = line[:col] + stand_ins[word] + line[col + 5:]
+    return "".join(lines), {v: k for k, v in stand_ins.items() if any(w == k for _, w in spots)}
+
+
+def _restore_names(tree: ast.Module, stand_ins: dict[str, str]) -> None:
+    def back(name: str | None) -> str | None:
+        if name is None:
+            return None
+        for stand_in, word in stand_ins.items():
+            name = name.replace(stand_in, word)
+        return name
+
+    fields = ("id", "attr", "arg", "name", "asname", "module")
+    for node in ast.walk(tree):
+        for name in fields:
+            value = getattr(node, name, None)
+            if isinstance(value, str):
+                setattr(node, name, back(value))
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            node.names = [back(n) for n in node.names]
 
 
 def compile_error(text: str, path: str = "<unknown>") -> str | None:

@@ -36,7 +36,7 @@ class DrainFile:
     def __init__(self, src: "SourceFile"):
         self.src = src
         self.scopes = scopes(src.tree)
-        self.names = Names(src.tree, src.text, self.scopes)
+        self.names = Names(src.tree, src.symtable_text, self.scopes)
         self.exprs = TaskExprs(self.names)
         self.module = self.scopes[0]
         self.asyncio = self.names.module_ref("asyncio")

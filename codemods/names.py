@@ -13,6 +13,7 @@ import keyword
 import symtable
 from functools import cached_property
 
+from .astwalk import fallback_imports
 from .flow import Scope
 
 
@@ -29,6 +30,8 @@ class Names:
             for name, stmts in scope.stores.items():
                 quals = self.bindings.setdefault(name, set())
                 for stmt in stmts:
+                    if _is_fallback_import(scope, stmt):
+                        continue
                     qual = _imported(stmt, name)
                     quals.add(qual)
                     if qual and scope is scopes[0] and not _type_checking_only(scope, stmt):
@@ -137,6 +140,15 @@ def _descendants(table: symtable.SymbolTable):
 def _type_checking_only(scope: Scope, stmt: ast.stmt) -> bool:
     return any(
         isinstance(outer, ast.If) and "TYPE_CHECKING" in ast.dump(outer.test) for outer in scope.enclosing(stmt)
+    )
+
+
+def _is_fallback_import(scope: Scope, stmt: ast.AST) -> bool:
+    if not isinstance(stmt, (ast.Import, ast.ImportFrom, ast.Assign)):
+        return False
+    outer = scope.enclosing(stmt)
+    return len(outer) >= 2 and isinstance(outer[-1], ast.ExceptHandler) and any(
+        s is stmt for s in fallback_imports(outer[-2])
     )
 
 

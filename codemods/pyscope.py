@@ -12,6 +12,8 @@ import builtins
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
+from .astwalk import fallback_imports
+
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _MATCH_NAMES = tuple(getattr(ast, n) for n in ("MatchAs", "MatchStar") if hasattr(ast, n))  # 3.10+
@@ -63,6 +65,7 @@ class Scopes:
         self.classes: list[ast.ClassDef] = []
         self.awaits: list[ast.Await] = []
         self.def_names: set[str] = set()
+        self._fallbacks: set[int] = set()  # ``except ImportError: import trollius as asyncio``
         self._walk_body(tree.body, self.module, tree)
         self._global_in: dict[str, list[Scope]] = {}
         for scope in self.of_def.values():
@@ -123,7 +126,9 @@ class Scopes:
                 if hasattr(node, part):
                     self._visit(getattr(node, part), inner, node)
         else:
-            self._bind_statement(node, scope)
+            self._fallbacks.update(id(stmt) for stmt in fallback_imports(node))
+            if id(node) not in self._fallbacks:
+                self._bind_statement(node, scope)
             for child in ast.iter_child_nodes(node):
                 self._visit(child, scope, node)
 

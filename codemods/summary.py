@@ -13,12 +13,14 @@ sites with what they refer to, either decided here or left as a qualified name f
 from __future__ import annotations
 
 import ast
+import builtins
 import symtable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from . import syncfix
 from .astwalk import dotted as dotted_name
+from .astwalk import fallback_imports, walk_own
 
 # Decorators known to leave an ``async def`` a coroutine function (resolved qualified names).
 KEEPS_COROUTINE = frozenset(
@@ -40,6 +42,7 @@ LOOP_FACTORIES = frozenset({"get_event_loop", "new_event_loop", "get_running_loo
 # Binding kinds.
 CORO = "coro"  # an async def that returns a coroutine when called
 RETURNS_COROUTINE = "returns-coroutine"  # Binding.target of a CORO whose awaited result is a coroutine
+RUNS_UNTIL_STOPPED = "runs-until-stopped"  # Binding.target of a CORO whose body loops until an error
 CLASS = "class"
 REF = "ref"  # an import: the binding is another qualified name
 OTHER = "other"
@@ -134,6 +137,7 @@ class _Collector(ast.NodeVisitor):
         self.package = module if is_package else module.rpartition(".")[0]
         self.root = _Scope(None, "module", None, module)
         self.scope = self.root
+        self.fallbacks: set[int] = set()  # ``except ImportError: import trollius as asyncio``
         self.calls: list[tuple[_Scope, ast.Expr]] = []
         self.scopes: list[_Scope] = [self.root]
         self.star_imports: list[int] = []
@@ -260,6 +264,9 @@ class _Collector(ast.NodeVisitor):
             self.scope.bind(node.id, "store" if isinstance(node.ctx, ast.Store) else "del")
 
     def visit_Assign(self, node: ast.Assign) -> None:
+        if id(node) in self.fallbacks:  # ``except ImportError: asyncio = None``
+            self.visit(node.value)
+            return
         target = node.targets[0] if len(node.targets) == 1 else None
         if isinstance(target, ast.Name) and isinstance(node.value, ast.Call) and dotted_name(node.value.func):
             self.visit(node.value)
@@ -272,7 +279,10 @@ class _Collector(ast.NodeVisitor):
             self.visit(node.annotation)
             if node.value is not None:
                 self.visit(node.value)
-            self.scope.bind(node.target.id, "annotated", _annotation_name(node.annotation))
+            cls = _annotation_name(node.annotation)
+            # ``x: Store = Store()``: the constructor, not the annotation, says what ``x`` is.
+            built = isinstance(node.value, ast.Call) and cls is not None and dotted_name(node.value.func) == cls
+            self.scope.bind(node.target.id, "new" if built else "annotated", cls)
             return
         self.generic_visit(node)
 
@@ -297,7 +307,15 @@ class _Collector(ast.NodeVisitor):
             self.scope.attr_stores.append((args[0].id, args[1].value))
         self.generic_visit(node)
 
+    def visit_Try(self, node: ast.Try) -> None:
+        self.fallbacks.update(id(stmt) for stmt in fallback_imports(node))
+        self.generic_visit(node)
+
+    visit_TryStar = visit_Try
+
     def visit_Import(self, node: ast.Import) -> None:
+        if id(node) in self.fallbacks:
+            return
         for alias in node.names:
             if alias.asname:
                 self.scope.bind(alias.asname, "import", alias.name)
@@ -306,6 +324,8 @@ class _Collector(ast.NodeVisitor):
                 self.scope.bind(first, "import", first)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if id(node) in self.fallbacks:
+            return
         base = node.module or ""
         if node.level:
             parts = self.package.split(".") if self.package else []
@@ -358,6 +378,31 @@ class _Collector(ast.NodeVisitor):
         if isinstance(value, ast.Call) or (isinstance(value, ast.Await) and isinstance(value.value, ast.Call)):
             self.calls.append((self.scope, node))
         self.generic_visit(node)
+
+
+def _runs_until_stopped(node: ast.AsyncFunctionDef) -> bool:
+    """A coroutine built around ``while True:`` that only an error (or cancellation) ends: a reader or
+    a worker meant to run beside its caller, which awaiting would hold until then."""
+    for stmt in node.body:
+        loop = stmt
+        while isinstance(loop, (ast.Try, ast.With, ast.AsyncWith)) and loop.body:
+            loop = loop.body[0] if len(loop.body) == 1 else None
+        if isinstance(loop, ast.While) and isinstance(loop.test, ast.Constant) and loop.test.value in (True, 1):
+            return not any(_exits(s, False) for s in loop.body)
+    return False
+
+
+def _exits(node: ast.AST, handled: bool) -> bool:
+    """Whether ``node`` holds a ``break`` or ``return`` of the loop around it outside an ``except``."""
+    if isinstance(node, (ast.Break, ast.Return)):
+        return not handled
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+        return False
+    if isinstance(node, (ast.While, ast.For, ast.AsyncFor)):
+        return any(isinstance(n, ast.Return) and not handled for n in walk_own(node.body + node.orelse))
+    return any(
+        _exits(child, handled or isinstance(node, ast.ExceptHandler)) for child in ast.iter_child_nodes(node)
+    )
 
 
 def _annotation_name(node: ast.expr | None) -> str | None:
@@ -439,6 +484,8 @@ class _Summarizer:
         ):
             if all(kind == "async" and self._returns_coroutine(info) for kind, info in binds):
                 return Binding(CORO, RETURNS_COROUTINE)
+            if all(kind == "async" and _runs_until_stopped(info) for kind, info in binds):
+                return Binding(CORO, RUNS_UNTIL_STOPPED)
             return Binding(CORO)
         return Binding(OTHER)
 
@@ -457,20 +504,40 @@ class _Summarizer:
             return False
         return all(self.decorator_name(d) in KEEPS_COROUTINE for d in node.decorator_list)
 
-    def _returns_coroutine(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-        """A function annotated to return a coroutine: a plain one creates a coroutine when called,
-        an ``async def`` gives one when awaited."""
+    def _returns_coroutine(self, node: ast.FunctionDef | ast.AsyncFunctionDef, seen: frozenset = frozenset()) -> bool:
+        """A function annotated to return a coroutine whose body bears it out: a plain one creates a
+        coroutine when called, an ``async def`` gives one when awaited.
+
+        The annotation is a claim: only a body whose every ``return`` hands back a call it does not
+        await (``return ping()``) is taken at its word; ``async def f() -> Coroutine: await x`` is a
+        plain coroutine function with a wrong annotation."""
         returns = node.returns
         if isinstance(returns, ast.Subscript):
             returns = returns.value
         if returns is None or self.decorator_name(returns) not in COROUTINE_TYPES:
             return False
-        return all(self.decorator_name(d) in KEEPS_COROUTINE for d in node.decorator_list)
+        if not all(self.decorator_name(d) in KEEPS_COROUTINE for d in node.decorator_list):
+            return False
+        if id(node) in seen:
+            return False
+        values = [n.value for n in walk_own(node.body) if isinstance(n, ast.Return)]
+        seen = seen | {id(node)}
+        return bool(values) and all(isinstance(v, ast.Call) and not self._plainly_not_coroutine(v, seen) for v in values)
+
+    def _plainly_not_coroutine(self, call: ast.Call, seen: frozenset) -> bool:
+        """``return dict(...)``, ``return Record(...)``, ``return helper()`` with ``helper`` a plain
+        function of this module: a call whose result the module shows is no coroutine."""
+        if not isinstance(call.func, ast.Name):
+            return False
+        binds = self.bindings(self.root, call.func.id)
+        if not binds:
+            return hasattr(builtins, call.func.id)
+        return all(kind == "class" or (kind == "def" and not self._returns_coroutine(info, seen)) for kind, info in binds)
 
     # names at call sites
     def tables(self) -> None:
         """Attach each scope's symtable, matching children by kind, name and line."""
-        top = symtable.symtable(self.src.text, self.src.path, "exec")
+        top = symtable.symtable(self.src.symtable_text, self.src.path, "exec")
         self.root.table = top
         stack = [(self.root, top)]
         while stack:
@@ -581,7 +648,39 @@ class _Summarizer:
         if binding.kind not in (REF, CLASS):
             return None
         cls = f"{binding.target}.{rest}" if rest else binding.target
+        if kind == "param" and self._callers_pass(owner, name, dotted):
+            return ("passed", cls, method)
         return ("instance" if kind == "new" else "annotated", cls, method)
+
+    def _callers_pass(self, owner: _Scope, param: str, cls: str) -> bool:
+        """Whether every call of the function ``owner`` in this module passes ``cls(...)`` for
+        ``param``, and there is at least one, and the function is used only by being called (a
+        function handed elsewhere may be called with anything). Other modules' calls are not in
+        view, so a fix resting on this stays unsafe."""
+        node = owner.node
+        if owner.parent is not self.root or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return False
+        args = node.args
+        positional = [a.arg for a in (*args.posonlyargs, *args.args)]
+        if self.bindings(self.root, node.name) != [("async" if isinstance(node, ast.AsyncFunctionDef) else "def", node)]:
+            return False
+        calls, uses = [], 0
+        for n in ast.walk(self.src.tree):
+            if isinstance(n, ast.Name) and n.id == node.name and isinstance(n.ctx, ast.Load):
+                uses += 1
+            elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == node.name:
+                calls.append(n)
+        if not calls or uses != len(calls):
+            return False
+        for call in calls:
+            if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+                return False
+            given = [k.value for k in call.keywords if k.arg == param]
+            if param in positional and positional.index(param) < len(call.args):
+                given.append(call.args[positional.index(param)])
+            if len(given) != 1 or not (isinstance(given[0], ast.Call) and dotted_name(given[0].func) == cls):
+                return False
+        return True
 
     def context(self, scope: _Scope) -> str:
         return {"async": "async", "function": "sync", "module": "module", "class": "class"}.get(

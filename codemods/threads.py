@@ -254,8 +254,12 @@ future, now on the loop's thread.
 {_THREAD_FIX_SAFETY} A wrong guess would be worse here than elsewhere: waiting on the adapter from
 the loop's own thread would block the loop. And where the code raised `InvalidStateError` at once
 (the future was still pending), the thread now waits for the loop to complete the future: if the
-loop is itself blocked waiting for that thread (a plain `thread.join()` in a coroutine), that wait
-never ends.
+loop's side waits for that thread, neither ends. So no fix is offered where code outside the worker
+waits for it: `thread.join()` (also of a `Thread` subclass), `.result()`/`.exception()` of the
+future its start returns, `concurrent.futures.wait`/`as_completed`, `await` of the start itself
+(`await loop.run_in_executor(...)`, `await asyncio.to_thread(...)`) or of its future, the executor's
+`shutdown()` (unless `wait=False`) or the end of its `with` block. A wait through some other object
+(an event the worker sets) is not seen.
 
 ## References
 - [Concurrency and multithreading](https://docs.python.org/3/library/asyncio-dev.html#concurrency-and-multithreading)
@@ -372,6 +376,11 @@ class _Checker:
             if statement and plain and len(call.args) == 1 and self.asyncio:
                 fix = Fix("run_coroutine_threadsafe", safety, self._asyncio_params())
         elif method in _READ:
+            waited = self._waited_for(code)
+            if waited is not None:
+                self._report(call, rule, None, code, note=f"; no fix: {waited}, so a worker waiting for the loop would "
+                             "wait forever (where the code failed at once)")
+                return
             adapter = self._adapter_plan()
             fix = Fix("mirror", safety, adapter) if adapter else None
         elif statement and plain and _repeatable(recv) and (method != "add_done_callback" or len(call.args) == 1):
@@ -408,12 +417,91 @@ class _Checker:
             return None
         return {"adapter": name, "insert": insert, "import": insert}
 
+    def _waited_for(self, code: ThreadCode) -> Optional[str]:
+        """Where the code that starts this worker waits for it to end, if anywhere: ``thread.join()``,
+        ``future.result()`` or ``await`` of what the starter returns, the shutdown of its executor
+        (``shutdown()``, the end of ``with executor:``). The mirror adapter makes the worker wait for
+        the loop; a loop that waits for the worker then never wakes."""
+        if code.helper_of is not None:
+            outer = self.flow.code.get(id(code.helper_of))
+            entries = outer.entries if outer is not None else []
+        else:
+            entries = code.entries
+        if not entries:
+            return "the worker's start is not in view"
+        for entry in entries:
+            starter = entry.starter
+            if isinstance(starter, ast.ClassDef):
+                joins = [c for c in self.scopes.calls if _is_join(c)]
+                if joins:
+                    return f"`{_short(joins[0].func)}()` at line {joins[0].lineno} may wait for this thread"
+                continue
+            waited = self._handle_waited(starter)
+            if waited is None and isinstance(starter.func, ast.Attribute) and entry.how != "asyncio.to_thread":
+                executor = starter.args[0] if entry.how == "loop.run_in_executor" else starter.func.value
+                waited = self._executor_waited(executor)
+            if waited is not None:
+                return waited
+        return None
+
+    def _handle_waited(self, starter: ast.Call) -> Optional[str]:
+        """How the code waits for the thread or future a thread starter gives, if it does: blocking
+        (``join()``, ``result()``, ``exception()``, ``concurrent.futures.wait``) outside thread code,
+        or ``await`` of the starter itself (that coroutine cannot go on to complete the future)."""
+        node = starter
+        parent = self.scopes.parent.get(id(node))
+        while isinstance(parent, (ast.List, ast.Tuple, ast.Set, ast.ListComp, ast.comprehension, ast.Starred)):
+            node, parent = parent, self.scopes.parent.get(id(parent))
+        if isinstance(parent, ast.Call) and isinstance(self.scopes.parent.get(id(parent)), ast.Await):
+            parent = self.scopes.parent.get(id(parent))  # ``await asyncio.gather(run_in_executor(...))``
+        if isinstance(parent, ast.Await):
+            return f"the coroutine at line {parent.lineno} awaits this worker"
+        uses = [node]
+        if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and _repeatable(parent.targets[0]):
+            handle = ast.dump(parent.targets[0]).replace("Store()", "Load()")
+            uses = [u for u in self.scopes.loads if ast.dump(u) == handle and not self.flow.in_thread(u)]
+        for use in uses:
+            how = self._blocking_wait(use)
+            if how is not None:
+                return how
+        return None
+
+    def _blocking_wait(self, use: ast.expr) -> Optional[str]:
+        up = self.scopes.parent.get(id(use))
+        if isinstance(up, ast.Attribute) and up.attr in ("join", "result", "exception"):
+            call = self.scopes.parent.get(id(up))
+            if isinstance(call, ast.Call) and call.func is up and not call.args and not call.keywords:
+                return f"`{_short(up)}()` at line {call.lineno} waits for this worker"
+        if isinstance(up, ast.Await):
+            return f"the coroutine at line {up.lineno} awaits this worker"
+        while isinstance(up, (ast.List, ast.Tuple, ast.Set, ast.Starred)):
+            up = self.scopes.parent.get(id(up))
+        if isinstance(up, ast.Call) and self.scopes.qualname(up.func) in _CF_WAITS:
+            return f"`{_short(up.func)}()` at line {up.lineno} waits for this worker"
+        return None
+
+    def _executor_waited(self, executor: ast.expr) -> Optional[str]:
+        if isinstance(executor, ast.Constant) or not _repeatable(executor):
+            return None  # the loop's default executor: shut down by ``asyncio.run`` after the tasks
+        want = ast.dump(executor).replace("Store()", "Load()")
+        for node in ast.walk(self.src.tree):
+            if self.flow.in_thread(node):
+                continue
+            if isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    if item.optional_vars is not None and ast.dump(item.optional_vars).replace("Store()", "Load()") == want:
+                        return f"the executor's `with` block (line {node.lineno}) waits for its workers at its end"
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "shutdown":
+                if ast.dump(node.func.value) == want and not _no_wait(node):
+                    return f"`{_short(node.func)}()` at line {node.lineno} waits for the executor's workers"
+        return None
+
     def _report(self, node: ast.expr, rule: Rule, fix: Optional[Fix], code: Optional[ThreadCode] = None,
-                recv: Optional[str] = None, method: Optional[str] = None) -> None:
+                recv: Optional[str] = None, method: Optional[str] = None, note: str = "") -> None:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             recv = recv or _short(node.func.value)
             method = method or node.func.attr
-        message = rule.summary.format(recv=recv, method=method, how=code.how if code else "")
+        message = rule.summary.format(recv=recv, method=method, how=code.how if code else "") + note
         src = self.src
         self.findings.append(
             Finding(
@@ -454,6 +542,20 @@ def _existing_adapter(tree: ast.Module) -> Optional[str]:
             if doc and doc.splitlines()[0] == ADAPTER_DOC:
                 return stmt.name
     return None
+
+
+_CF_WAITS = {"concurrent.futures.wait", "concurrent.futures.as_completed"}
+
+
+def _is_join(call: ast.Call) -> bool:
+    """``x.join()`` without a timeout (a string's ``join`` takes an argument)."""
+    return isinstance(call.func, ast.Attribute) and call.func.attr == "join" and not call.args and not call.keywords
+
+
+def _no_wait(call: ast.Call) -> bool:
+    """``shutdown(wait=False)`` / ``shutdown(False)``."""
+    given = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "wait"), None)
+    return isinstance(given, ast.Constant) and given.value is False
 
 
 def _plain_args(call: ast.Call) -> bool:

@@ -7,7 +7,7 @@ from asyncmend.model import Finding, Fix, Rule
 
 from .index import ProjectIndex
 from .lazy import lazy_command
-from .summary import CORO, REF, RETURNS_COROUTINE, Binding, CallSite, ModuleSummary
+from .summary import CORO, REF, RETURNS_COROUTINE, RUNS_UNTIL_STOPPED, Binding, CallSite, ModuleSummary
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -51,6 +51,14 @@ decorator outside `staticmethod`, `classmethod`, `abc.abstractmethod`, `typing.o
 imports and class bases. The code as written never runs that coroutine, so awaiting it can only make
 it run. Names rebound to anything else, methods a subclass overrides with a plain function, and
 objects whose class is not known are never reported.
+
+Reported without a fix: a receiver whose class is known only from an annotation (`store: Store`;
+another class may be passed at run time), unless every call of the function in the module passes
+`Store(...)` (then the fix is unsafe: calls from other modules are not in view); and a coroutine
+built around a `while True:` loop that only an error ends, which awaiting would hold the caller on
+(a background task is more likely meant). `async def f() -> Coroutine` is taken to return a
+coroutine (`await (await f())`) only when every `return` in its body hands back a call that is not
+plainly something else.
 
 ## References
 - [Coroutines and Tasks](https://docs.python.org/3/library/asyncio-task.html#coroutines)
@@ -115,8 +123,8 @@ def coroutine_source(call: CallSite, summary: ModuleSummary, index: ProjectIndex
         return "module" if index.self_method_creates_coroutine(call.target[1], call.target[2]) else None
     if kind == "super":
         return "index" if index.super_method_creates_coroutine(call.target[1], call.target[2]) else None
-    if kind in ("instance", "annotated"):
-        return index.instance_method_creates_coroutine(call.target[1], call.target[2], kind == "instance")
+    if kind in ("instance", "annotated", "passed"):
+        return index.instance_method_creates_coroutine(call.target[1], call.target[2], kind != "annotated")
     return None
 
 
@@ -137,7 +145,12 @@ def resolve(summary: ModuleSummary, index: ProjectIndex, mode: str = "await") ->
         source = coroutine_source(call, summary, index)
         if source is None:
             continue
-        if call.context == "async":
+        if call.target[0] == "annotated":
+            rule = AM101 if call.context == "async" else AM102
+            message, fix = rule.summary.format(callee=call.callee) + _ANNOTATED_NO_FIX, None
+        elif call.context == "async" and _callee_binding(call, index) == Binding(CORO, RUNS_UNTIL_STOPPED):
+            rule, message, fix = AM101, AM101.summary.format(callee=call.callee) + _LOOPS_NO_FIX, None
+        elif call.context == "async":
             rule, message, fix = AM101, AM101.summary.format(callee=call.callee), _async_fix(call, summary, mode)
             fix.params["via"] = source
         else:
@@ -153,31 +166,54 @@ def resolve(summary: ModuleSummary, index: ProjectIndex, mode: str = "await") ->
     return findings
 
 
+def _callee_binding(call: CallSite, index: ProjectIndex) -> Binding | None:
+    kind = call.target[0]
+    if kind == "coro":
+        return Binding(CORO, call.target[2])
+    if kind == "qual":
+        return index.resolve(call.target[1])
+    if kind in ("method", "instance", "annotated", "passed"):
+        return index.method(call.target[1], call.target[2])
+    return None
+
+
 def _awaited_coroutine(call: CallSite, summary: ModuleSummary, index: ProjectIndex) -> Finding | None:
     """``await f()`` where ``f`` is an ``async def`` annotated to return a coroutine: that one is dropped."""
     kind = call.target[0]
-    if kind == "coro":
-        binding = Binding(CORO, call.target[2])
-    elif kind == "qual":
-        binding = index.resolve(call.target[1])
-    elif kind in ("method", "instance", "annotated"):
-        binding = index.method(call.target[1], call.target[2])
-    else:
-        return None
+    binding = _callee_binding(call, index)
     if binding is None or binding.kind != CORO or binding.target != RETURNS_COROUTINE:
         return None
-    safety = "safe" if kind in ("coro", "qual", "instance") else "unsafe"
+    message = f"Coroutine returned by `await {call.callee}()` is never awaited"
+    if kind == "annotated":
+        message, fix = message + _ANNOTATED_NO_FIX, None
+    else:
+        safety = "safe" if kind in ("coro", "qual", "instance") else "unsafe"
+        fix = Fix("await-result", safety, {"via": "module" if kind == "coro" else "index"})
     return Finding(
-        path=summary.path, rule=AM101.code, name=AM101.name,
-        message=f"Coroutine returned by `await {call.callee}()` is never awaited",
-        line=call.line, col=call.col + 1, end_line=call.end_line, end_col=call.end_col + 1,
-        fix=Fix("await-result", safety, {"via": "module" if kind == "coro" else "index"}),
+        path=summary.path, rule=AM101.code, name=AM101.name, message=message,
+        line=call.line, col=call.col + 1, end_line=call.end_line, end_col=call.end_col + 1, fix=fix,
     )
 
 
+# Awaiting a coroutine that loops until an error stops it would hold the caller until then: it was
+# more likely meant to run beside the caller (a task), which is the author's decision.
+_LOOPS_NO_FIX = (
+    "; no fix: it loops until stopped (`while True` left only on an error), so awaiting it here would "
+    "hold this coroutine until then; a background task (`asyncio.create_task`) may be what was meant"
+)
+
+# A parameter's (or a variable's) annotation says what the code expects, not what it gets: another
+# class (a subclass overriding the method, a test double) may come in at run time.
+_ANNOTATED_NO_FIX = (
+    "; no fix: the receiver's class is known only from an annotation, and another class may be "
+    "passed at run time"
+)
+
+
 def _async_fix(call: CallSite, summary: ModuleSummary, mode: str) -> Fix:
-    # An annotation says what a value should be, not what it is: a fix resting on it is a guess.
-    safety = "unsafe" if call.target[0] == "annotated" else "safe"
+    # A parameter that every call in this module fills with ``Class(...)``: calls from other
+    # modules are not in view, so the fix is a judgement call.
+    safety = "unsafe" if call.target[0] == "passed" else "safe"
     if mode == "task" and call.alone and _asyncio_is_free(summary):
         return Fix("task", safety)
     return Fix("await", safety)

@@ -197,10 +197,8 @@ def test_callback_shape_is_unsafe_and_held_back_by_default():
         ("async def f():\n    return asyncio.Task.all_tasks()", "asyncio.all_tasks()", "safe"),
         ("def f(loop):\n    return asyncio.Task.all_tasks()", "asyncio.all_tasks(loop)", "safe"),
         ("def f(l):\n    return asyncio.Task.all_tasks(l)", "asyncio.all_tasks(l)", "safe"),
-        ("def f():\n    return asyncio.Task.current_task()", "asyncio.current_task()", "unsafe"),
         ("class C:\n    def f(self):\n        self.loop = asyncio.new_event_loop()\n"
          "        return asyncio.Task.all_tasks()", "asyncio.all_tasks(self.loop)", "safe"),
-        ("f = lambda: asyncio.Task.current_task()", "asyncio.current_task()", "unsafe"),
     ],
 )
 def test_removed_api_safety(line, expected, safety):

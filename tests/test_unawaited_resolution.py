@@ -73,16 +73,27 @@ def test_project_index_reads_files_outside_the_given_paths(tmp_path: Path) -> No
     assert [(f.line, f.rule, f.fix.params["via"]) for f in run.findings] == [(5, "AM101", "index")]
 
 
-def test_annotated_receiver_is_an_unsafe_fix(tmp_path: Path) -> None:
-    (tmp_path / "m.py").write_text(
+def test_annotated_receiver_is_reported_without_fix(tmp_path: Path) -> None:
+    """A parameter annotation is a claim: a subclass or a double may be passed; nothing is rewritten."""
+    source = (
         "class Store:\n    async def save(self):\n        pass\n\n"
         "async def use(store: Store):\n    store.save()\n"
     )
-    run = engine.fix([str(tmp_path)], Settings(jobs=1), write=True)
-    assert run.files[0].unsafe_held == 1
-    assert "await" not in (tmp_path / "m.py").read_text()
-    engine.fix([str(tmp_path)], Settings(jobs=1, unsafe_fixes=True), write=True)
-    assert "        pass\n\nasync def use(store: Store):\n    await store.save()\n" in (tmp_path / "m.py").read_text()
+    (tmp_path / "m.py").write_text(source)
+    run = engine.fix([str(tmp_path)], Settings(jobs=1, unsafe_fixes=True), write=True)
+    [finding] = run.findings
+    assert finding.rule == "AM101" and finding.fix is None
+    assert "known only from an annotation" in finding.message
+    assert (tmp_path / "m.py").read_text() == source
+
+
+def test_annotated_variable_built_by_its_class_is_fixed(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text(
+        "class Store:\n    async def save(self):\n        pass\n\n"
+        "async def use():\n    store: Store = Store()\n    store.save()\n"
+    )
+    engine.fix([str(tmp_path)], Settings(jobs=1), write=True)
+    assert "    await store.save()\n" in (tmp_path / "m.py").read_text()
 
 
 @pytest.mark.parametrize(
