@@ -181,6 +181,9 @@ def run_tree(name: str, version: str, cache: Path, jobs: int) -> tuple[dict, lis
         }
         entry["id"] = finding_id(finding_key(entry))
         entries.append(entry)
+    matched = {(e["path"], e["line"], e["col"], e["rule"]) for e in entries}
+    tree["fixes_without_finding"] = sorted(f"{rel}:{line}: {rule}" for rel, line, col, rule in fixed_at
+                                           if (rel, line, col, rule) not in matched)
     tree["findings"] = len(entries)
     return tree, entries
 
@@ -247,6 +250,7 @@ def summary(snapshot: dict) -> dict:
         "bad_outputs": sum(len(t["bad_outputs"]) for t in trees),
         "touched_without_fix": sum(len(t["touched_without_fix"]) for t in trees),
         "not_idempotent": sum(len(t["second_run_changes"]) for t in trees),
+        "fixes_without_finding": sum(len(t.get("fixes_without_finding", ())) for t in trees),
     }
 
 
@@ -284,7 +288,8 @@ def rule_table(entries: list[dict]) -> str:
 def failing(snapshot: dict) -> list[str]:
     s = summary(snapshot)
     why = [f"{s[k]} {k.replace('_', ' ')}" for k in
-           ("unjudged", "crashes", "bad_outputs", "touched_without_fix", "not_idempotent") if s[k]]
+           ("unjudged", "crashes", "bad_outputs", "touched_without_fix", "not_idempotent",
+            "fixes_without_finding") if s[k]]
     return why
 
 
@@ -426,7 +431,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     print_report(report)
     for tree in trees:
-        for kind in ("crashes", "unread", "bad_outputs", "touched_without_fix", "second_run_changes"):
+        for kind in ("crashes", "unread", "bad_outputs", "touched_without_fix", "second_run_changes",
+                     "fixes_without_finding"):
             for item in tree[kind]:
                 item = f"{item['path']}: {item['reason']}" if isinstance(item, dict) else item
                 print(f"{tree['project']}=={tree['version']}: {kind}: {item}")
