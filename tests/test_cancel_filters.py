@@ -233,6 +233,13 @@ def test_is_loop(code: str, is_loop: bool) -> None:
         ("import asyncio\nfirst = 1\nmain_loop = asyncio.new_event_loop()\ndef f():\n    asyncio.all_tasks()\n",
          "main_loop"),
         ("import asyncio\ndef f():\n    asyncio.all_tasks()\n", None),
+        # names with "loop" in them are preferred; a module name the function rebinds is passed over
+        ("import asyncio\naaa = asyncio.new_event_loop()\nmy_loop = asyncio.new_event_loop()\n"
+         "def f():\n    asyncio.all_tasks()\n", "my_loop"),
+        ("import asyncio\nmy_loop = asyncio.new_event_loop()\nzz_loop = asyncio.new_event_loop()\n"
+         "def f():\n    my_loop = 1\n    asyncio.all_tasks()\n", "zz_loop"),
+        ("import asyncio\ndef f(self):\n    self.n: int = 1\n    self.n += 1\n"
+         "    self.loop = asyncio.new_event_loop()\n    asyncio.all_tasks()\n", "self.loop"),
     ],
 )
 def test_loop_in_reach(code: str, loop: str | None) -> None:

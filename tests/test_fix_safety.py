@@ -258,3 +258,8 @@ def test_awaited_factory_from_another_module(tmp_path: Path) -> None:
 def test_several_calls_are_all_judged() -> None:
     code = CORO + "async def main(x):\n    await x\n    print()\n    work()\n\ndef g():\n    [work() for _ in ()]\n    work()\n"
     assert [(line, rule) for line, rule, *_ in _found(code)] == [(9, "AM101"), (13, "AM102")]
+
+
+def test_super_method_that_is_plain_is_not_a_coroutine() -> None:
+    code = "class Base:\n    def close(self):\n        pass\n\nclass Child(Base):\n    async def close(self):\n        super().close()\n"
+    assert _found(code) == []
