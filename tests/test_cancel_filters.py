@@ -6,6 +6,7 @@ returns: so ``t is current_task()`` (cancel only the current task) and ``t is no
 """
 from __future__ import annotations
 
+import ast
 import textwrap
 
 import pytest
@@ -172,3 +173,151 @@ def test_cancel_of_every_task_gathers_all_but_the_current_one() -> None:
     code = _stopping("t.cancel()")
     new = engine.fix_source(code, Settings(jobs=1)).new
     assert f"    tasks = [t for t in asyncio.all_tasks() if t is not {CURRENT}]\n" in new
+
+
+# The other questions cancel recognition asks: is this an event loop, which loop is in reach, is
+# ``list`` still the builtin.
+
+
+def _file_and_scope(code: str, function: str = "f"):
+    file = DrainFile(SourceFile.from_bytes("t.py", textwrap.dedent(code).encode()))
+    [scope] = [s for s in file.scopes if getattr(s.node, "name", None) == function]
+    return file, scope
+
+
+def _last_expr(scope):
+    return [s for s in scope.statements if isinstance(s, ast.Expr)][-1].value
+
+
+@pytest.mark.parametrize(
+    "code, is_loop",
+    [
+        ("def f(loop):\n    loop\n", True),
+        ("def f(main_LOOP):\n    main_LOOP\n", True),
+        ("def f(self):\n    self._loop\n", True),
+        ("def f(self):\n    self.event_Loop\n", True),
+        ("def f(self):\n    self.runner\n", False),
+        ("import asyncio\ndef f():\n    asyncio.get_event_loop()\n", True),
+        ("import asyncio\ndef f():\n    asyncio.new_event_loop()\n", True),
+        ("import asyncio\ndef f():\n    asyncio.events.get_running_loop()\n", True),
+        ("import asyncio\ndef f():\n    asyncio.get_event_loop_policy()\n", False),
+        ("import asyncio\ndef f():\n    l = asyncio.new_event_loop()\n    l\n", True),
+        ("import asyncio\ndef f():\n    l = make()\n    l\n", False),
+        ("import asyncio\ndef f():\n    l = asyncio.new_event_loop()\n    l = other()\n    l\n", False),
+        ("def f(runner):\n    runner\n", False),
+        ("def f(x):\n    x[0]\n", False),
+    ],
+)
+def test_is_loop(code: str, is_loop: bool) -> None:
+    file, scope = _file_and_scope(code)
+    assert file.exprs.is_loop(_last_expr(scope), scope) is is_loop
+
+
+@pytest.mark.parametrize(
+    "code, loop",
+    [
+        ("import asyncio\ndef f(loop, x):\n    asyncio.all_tasks()\n", "loop"),
+        ("import asyncio\ndef f(self):\n    self.loop = asyncio.new_event_loop()\n    asyncio.all_tasks()\n",
+         "self.loop"),
+        ("import asyncio\ndef f(self):\n    asyncio.all_tasks()\n    self.loop = asyncio.new_event_loop()\n", None),
+        ("import asyncio\ndef f(self):\n    self.loop = asyncio.new_event_loop()\n    self.loop = None\n"
+         "    asyncio.all_tasks()\n", None),
+        ("import asyncio\ndef f(self):\n    self.loop = make()\n    asyncio.all_tasks()\n", None),
+        ("import asyncio\ndef f(self):\n    self.a = self.b = asyncio.new_event_loop()\n    asyncio.all_tasks()\n",
+         None),
+        ("import asyncio\ndef f():\n    ev = asyncio.new_event_loop()\n    asyncio.all_tasks()\n", "ev"),
+        ("import asyncio\ndef f():\n    asyncio.all_tasks()\n    ev = asyncio.new_event_loop()\n", None),
+        ("import asyncio\ndef f():\n    ev = asyncio.new_event_loop()\n    ev = 1\n    asyncio.all_tasks()\n", None),
+        ("import asyncio\nev = asyncio.new_event_loop()\ndef f():\n    asyncio.all_tasks()\n", "ev"),
+        ("import asyncio\nev = asyncio.new_event_loop()\ndef f():\n    ev = 2\n    asyncio.all_tasks()\n", None),
+        ("import asyncio\nfirst = 1\nmain_loop = asyncio.new_event_loop()\ndef f():\n    asyncio.all_tasks()\n",
+         "main_loop"),
+        ("import asyncio\ndef f():\n    asyncio.all_tasks()\n", None),
+        # names with "loop" in them are preferred; a module name the function rebinds is passed over
+        ("import asyncio\naaa = asyncio.new_event_loop()\nmy_loop = asyncio.new_event_loop()\n"
+         "def f():\n    asyncio.all_tasks()\n", "my_loop"),
+        ("import asyncio\nmy_loop = asyncio.new_event_loop()\nzz_loop = asyncio.new_event_loop()\n"
+         "def f():\n    my_loop = 1\n    asyncio.all_tasks()\n", "zz_loop"),
+        ("import asyncio\ndef f(self):\n    self.n: int = 1\n    self.n += 1\n"
+         "    self.loop = asyncio.new_event_loop()\n    asyncio.all_tasks()\n", "self.loop"),
+    ],
+)
+def test_loop_in_reach(code: str, loop: str | None) -> None:
+    file, scope = _file_and_scope(code)
+    call = _last_expr(scope) if isinstance(_last_expr(scope), ast.Call) and "all_tasks" in ast.unparse(
+        _last_expr(scope)) else next(
+        n for n in ast.walk(scope.node) if isinstance(n, ast.Call) and ast.unparse(n) == "asyncio.all_tasks()")
+    assert file.exprs.loop_in_reach(scope, file.module, call) == loop
+
+
+def test_shadowed_wrapper_is_not_the_builtin() -> None:
+    assert _cancel("for t in list(asyncio.all_tasks()):\n    t.cancel()\nloop.stop()\n").tasks.kind == "list"
+    assert _cancel("for t in tuple(asyncio.all_tasks()):\n    t.cancel()\nloop.stop()\n").tasks.kind == "tuple"
+    assert _cancel("for t in {t for t in asyncio.all_tasks()}:\n    t.cancel()\nloop.stop()\n").tasks.kind == "set"
+    assert _cancel("for t in (t for t in asyncio.all_tasks()):\n    t.cancel()\nloop.stop()\n").tasks.kind == \
+        "generator"
+    code = "import asyncio\nlist = sorted\n\nasync def shutdown(loop):\n    for t in list(asyncio.all_tasks()):\n" \
+           "        t.cancel()\n    loop.stop()\n"
+    file = DrainFile(SourceFile.from_bytes("t.py", code.encode()))
+    [scope] = [s for s in file.scopes if getattr(s.node, "name", None) == "shutdown"]
+    assert all(file.exprs.cancel_all(s, scope) is None for s in scope.statements)
+    assert _cancel("for t in list(asyncio.all_tasks(), 1):\n    t.cancel()\nloop.stop()\n") is None
+    assert _cancel("for t in list(asyncio.all_tasks(), key=1):\n    t.cancel()\nloop.stop()\n") is None
+
+
+@pytest.mark.parametrize(
+    "expr, loop",
+    [
+        ("asyncio.all_tasks()", None),
+        ("asyncio.all_tasks(loop)", "loop"),
+        ("asyncio.all_tasks(loop=loop)", "loop"),
+        ("asyncio.Task.all_tasks(loop)", "loop"),
+        ("asyncio.tasks.all_tasks()", None),
+    ],
+)
+def test_task_set_loop_argument(expr: str, loop: str | None) -> None:
+    cancel = _cancel(f"for t in {expr}:\n    t.cancel()\nloop.stop()\n")
+    assert cancel is not None
+    assert (ast.unparse(cancel.tasks.loop) if cancel.tasks.loop is not None else None) == loop
+    assert ast.unparse(cancel.tasks.call) == expr
+
+
+def test_not_a_cancel_all() -> None:
+    assert _cancel("for t in asyncio.all_tasks():\n    print(t)\nloop.stop()\n") is None
+    assert _cancel("for t in asyncio.current_task():\n    t.cancel()\nloop.stop()\n") is None
+    assert _cancel("for t in asyncio.all_tasks():\n    t.cancel()\nelse:\n    pass\nloop.stop()\n") is None
+    assert _cancel("for a, b in asyncio.all_tasks():\n    a.cancel()\nloop.stop()\n") is None
+    assert _cancel("for t in asyncio.all_tasks():\n    u.cancel()\nloop.stop()\n") is None
+    assert _cancel("[u.cancel() for t in asyncio.all_tasks()]\nloop.stop()\n") is None
+    assert _cancel("[t.cancel() for t in asyncio.all_tasks() for u in t]\nloop.stop()\n") is None
+    assert _cancel("(t.cancel() for t in asyncio.all_tasks())\nloop.stop()\n") is None
+    tasks = _cancel("tasks = asyncio.all_tasks()\nfor t in tasks:\n    t.cancel()\nloop.stop()\n")
+    assert (tasks.via, tasks.assign is not None) == ("tasks", True)
+    assert _cancel("for t in tasks:\n    t.cancel()\ntasks = asyncio.all_tasks()\nloop.stop()\n") is None
+    assert _cancel("tasks = asyncio.all_tasks()\ntasks = []\nfor t in tasks:\n    t.cancel()\nloop.stop()\n") is None
+
+
+@pytest.mark.parametrize(
+    "body, complete",
+    [
+        ("print(t)\nt.cancel()", True),
+        ("log.info('x', t)\nt.cancel()", True),
+        ("t.cancel()\nt.uncancel()", False),
+        ("t.cancel()\nloop.stop()", False),
+        ("t.cancel()\nx = 1", False),
+        ("t.cancel()\nprint(await t)", False),
+        ("with contextlib.suppress(Exception):\n    t.cancel()", True),
+        ("with open(t):\n    t.cancel()", False),
+        ("if t.done():\n    continue\nif not t.done():\n    t.cancel()", True),
+        ("if not t.done():\n    if t is not asyncio.current_task():\n        t.cancel()", True),
+        ("if not t.done():\n    if t is asyncio.current_task():\n        t.cancel()", False),
+        ("if t.done():\n    continue\nelse:\n    pass\nt.cancel()", False),
+        ("if not t.done():\n    t.cancel()\nelse:\n    pass", False),
+        ("if t.done():\n    pass\nt.cancel()", False),
+        ("if t.done():\n    continue\n    print(t)\nt.cancel()", False),
+    ],
+)
+def test_loop_body_shapes(body: str, complete: bool) -> None:
+    code = "import contextlib\nfor t in asyncio.all_tasks():\n" + textwrap.indent(body, "    ") + "\nloop.stop()\n"
+    cancel = _cancel(code)
+    assert cancel is not None and cancel.complete is complete

@@ -223,3 +223,46 @@ def test_imported_coroutine_through_the_index(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text("from store import save, plain\n\nasync def main():\n    save()\n    plain()\n")
     run = engine.check([str(tmp_path / "app.py")], Settings(jobs=1))
     assert [(f.line, f.rule, f.fix.safety, f.fix.params["via"]) for f in run.findings] == [(4, "AM101", "safe", "index")]
+
+
+def test_every_field_of_a_finding() -> None:
+    code = CORO + "async def main():\n    work()\n\nasync def f() -> 'Coroutine':\n    pass\n"
+    [finding] = engine.check([], Settings(jobs=1), stdin_text=code).findings
+    assert finding.to_dict() == {
+        "path": "-", "line": 7, "col": 5, "end_line": 7, "end_col": 11, "rule": "AM101",
+        "name": "unawaited-coroutine", "message": "Coroutine `work()` is called but never awaited",
+        "fixable": True, "fix_safety": "safe",
+    }
+    [finding] = engine.check([], Settings(jobs=1), stdin_text=textwrap.dedent(FACTORY)).findings[1:2]
+    assert finding.to_dict() == {
+        "path": "-", "line": 18, "col": 5, "end_line": 18, "end_col": 20, "rule": "AM101",
+        "name": "unawaited-coroutine", "message": "Coroutine returned by `await factory()` is never awaited",
+        "fixable": True, "fix_safety": "safe",
+    }
+
+
+def test_loop_task_plan_carries_the_loop_and_anchor() -> None:
+    code = CORO + "def main():\n    loop = asyncio.new_event_loop()\n    work()\n    loop.close()\n"
+    [finding] = engine.check([], Settings(jobs=1), stdin_text=code).findings
+    assert sorted(finding.fix.params) == ["anchor", "loop", "via"] and finding.fix.params["loop"] == "loop"
+
+
+def test_awaited_factory_from_another_module(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "store.py").write_text(
+        "from collections.abc import Coroutine\nfrom typing import Any\n\nasync def ping():\n    pass\n\n"
+        "async def factory() -> Coroutine[Any, Any, None]:\n    return ping()\n"
+    )
+    (tmp_path / "app.py").write_text("import store\n\nasync def main():\n    await store.factory()\n")
+    run = engine.check([str(tmp_path / "app.py")], Settings(jobs=1))
+    assert [(f.line, f.rule, f.fix.action, f.fix.safety) for f in run.findings] == [(4, "AM101", "await-result", "safe")]
+
+
+def test_several_calls_are_all_judged() -> None:
+    code = CORO + "async def main(x):\n    await x\n    print()\n    work()\n\ndef g():\n    [work() for _ in ()]\n    work()\n"
+    assert [(line, rule) for line, rule, *_ in _found(code)] == [(9, "AM101"), (13, "AM102")]
+
+
+def test_super_method_that_is_plain_is_not_a_coroutine() -> None:
+    code = "class Base:\n    def close(self):\n        pass\n\nclass Child(Base):\n    async def close(self):\n        super().close()\n"
+    assert _found(code) == []
