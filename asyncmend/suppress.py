@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from .source import split_lines
 
 _ITEM = r"(?:[A-Za-z]+[0-9]+|[a-z][a-z0-9]*(?:-[a-z0-9]+)+)"
-# ``# noqa`` alone, or ``# noqa:`` and a list; a colon followed by no code or name is an empty list.
+# A bare "noqa" directive, or one with a colon and a list; a colon followed by no code or name is an empty list.
 _NOQA = re.compile(rf"#\s*noqa(?P<colon>\s*:\s*(?P<codes>{_ITEM}(?:\s*,\s*{_ITEM}|\s+{_ITEM})*)?)?", re.I)
 _IGNORE = re.compile(r"#\s*asyncmend:\s*ignore(?P<colon>\[(?P<codes>[^\]]*)\])?")
 

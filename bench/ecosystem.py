@@ -441,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
         save(path, new)
     why = failing(new)
     if why:
-        print("FAIL: " + ", ".join(why) + ("" if args.no_write else f" (judge with --unjudged / --judge)"))
+        print("FAIL: " + ", ".join(why) + ("" if args.no_write else " (judge with --unjudged / --judge)"))
     return 1 if why else 0
 
 
