@@ -311,25 +311,10 @@ class _Shapes:
         message = AM201.summary.format(action=f"{loop_text}.close()")
         if self.file.asyncio is None or not fixable:
             return self.file.finding(AM201, close, close, message, None)
-        aio = self.file.asyncio[0]
-        block, index = scope.block_of(close)
-        anchor = close
-        while index > 0 and isinstance(block[index - 1], ast.Expr) and method_call(block[index - 1].value, "run_until_complete"):
-            arg = block[index - 1].value.args[0] if block[index - 1].value.args else None
-            if not method_call(arg, *SHUTDOWNS):
-                break
-            index -= 1
-            anchor = block[index]
-        pending = self.file.names.free("pending", "pending_tasks", scope=scope.node)
-        task = self.file.names.free("task", "pending_task", scope=scope.node)
-        code = [
-            f"{pending} = {aio}.all_tasks({loop_text})",
-            f"for {task} in {pending}:\n    {task}.cancel()",
-            f"if {pending}:\n    {loop_text}.run_until_complete({aio}.gather(*{pending}, return_exceptions=True))",
-        ]
+        then = []
         if self._wants_asyncgens(scope):
-            code.append(f"{loop_text}.run_until_complete({loop_text}.shutdown_asyncgens())")
-        fix = self.file.fix("unsafe", [self.file.statement_edit("before", anchor, code)])
+            then.append(f"{loop_text}.run_until_complete({loop_text}.shutdown_asyncgens())")
+        fix = self.file.fix("unsafe", [self.file.drain_before_close(scope, close, loop, then)])
         return self.file.finding(AM201, close, close, message, fix)
 
     def _stopping_coroutine(self, scope: Scope, cancel: CancelAll) -> Finding | None:

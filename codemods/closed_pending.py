@@ -334,32 +334,17 @@ def _joined_and_owned(file: DrainFile, scope: Scope, close: ast.stmt, loop: ast.
 
 
 def _drain_before(file: DrainFile, scope: Scope, close: ast.Expr, loop: ast.expr):
-    aio = file.asyncio[0]
     loop_text = file.text(loop)
-    block, index = scope.block_of(close)
-    anchor = close
-    while index > 0 and isinstance(block[index - 1], ast.Expr) and method_call(block[index - 1].value, "run_until_complete"):
-        arg = block[index - 1].value.args[0] if block[index - 1].value.args else None
-        if not method_call(arg, *SHUTDOWNS):
-            break
-        index -= 1
-        anchor = block[index]
-    pending = file.names.free("pending", "pending_tasks", scope=scope.node)
-    task = file.names.free("task", "pending_task", scope=scope.node)
-    code = [
-        f"{pending} = {aio}.all_tasks({loop_text})",
-        f"for {task} in {pending}:\n    {task}.cancel()",
-        f"if {pending}:\n    {loop_text}.run_until_complete({aio}.gather(*{pending}, return_exceptions=True))",
-    ]
+    then = []
     called = {c.func.attr for c in scope.calls if method_call(c, *SHUTDOWNS)}
     if "shutdown_asyncgens" not in called:
-        code.append(f"{loop_text}.run_until_complete({loop_text}.shutdown_asyncgens())")
+        then.append(f"{loop_text}.run_until_complete({loop_text}.shutdown_asyncgens())")
     if "shutdown_default_executor" not in called:
-        code.append(
+        then.append(
             f"if hasattr({loop_text}, \"shutdown_default_executor\"):  # Python 3.9+\n"
             f"    {loop_text}.run_until_complete({loop_text}.shutdown_default_executor())"
         )
-    return file.fix("unsafe", [file.statement_edit("before", anchor, code)])
+    return file.fix("unsafe", [file.drain_before_close(scope, close, loop, then)])
 
 
 def _short(file: DrainFile, expr: ast.expr) -> str:

@@ -159,6 +159,29 @@ class DrainFile:
             "code": code,
         }
 
+    def drain_before_close(self, scope: Scope, close: ast.stmt, loop: ast.expr, then: list[str]) -> dict:
+        """The edit that drains the loop's tasks before ``close()`` as ``asyncio.run`` does: cancel every
+        task, run the loop until they finish, then the ``then`` statements (shutdowns); it goes above
+        the shutdown runs that already stand right before ``close()``."""
+        aio, loop_text = self.asyncio[0], self.text(loop)
+        block, index = scope.block_of(close)
+        anchor = close
+        while index > 0 and isinstance(block[index - 1], ast.Expr) and method_call(block[index - 1].value, "run_until_complete"):
+            arg = block[index - 1].value.args[0] if block[index - 1].value.args else None
+            if not method_call(arg, *SHUTDOWNS):
+                break
+            index -= 1
+            anchor = block[index]
+        pending = self.names.free("pending", "pending_tasks", scope=scope.node)
+        task = self.names.free("task", "pending_task", scope=scope.node)
+        code = [
+            f"{pending} = {aio}.all_tasks({loop_text})",
+            f"for {task} in {pending}:\n    {task}.cancel()",
+            f"if {pending}:\n    {loop_text}.run_until_complete({aio}.gather(*{pending}, return_exceptions=True))",
+            *then,
+        ]
+        return self.statement_edit("before", anchor, code)
+
     def fix(self, safety: str, edits: list[dict]) -> Fix | None:
         if any(edit is crowded for edit in edits for crowded in self._crowded):
             return None
