@@ -8,6 +8,7 @@ and silence nothing of ours.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import tokenize
 from dataclasses import dataclass
@@ -93,78 +94,60 @@ def in_comments(text: str, found: list[Directive]) -> list[tuple[Directive, int]
 
 def add_noqa(text: str, wanted: dict[int, list[str]]) -> tuple[str, int]:
     """``text`` with ``# noqa: CODES`` on each line of ``wanted`` (line → codes), and how many lines
-    changed. Codes join a ``# noqa: ...`` already on the line; a line whose end is inside a string or
-    continued by a backslash cannot take a comment and is left alone."""
+    changed. Codes join a ``# noqa: ...`` already on the line; a line that cannot take a comment (see
+    ``_noqa_insertions``) is left alone."""
     import ast
 
-    lines = split_lines(text)
-    blocked = _lines_without_room(text)
-    existing = {d.line: d for d in directives(text) if d.codes and "noqa" in lines[d.line - 1][d.start:d.end].lower()}
-    count = 0
-    for line, codes in sorted(wanted.items()):
-        if line in blocked or line > len(lines):
-            continue
-        body = lines[line - 1]
-        stripped = body.rstrip("\r\n")
-        ending = body[len(stripped):]
-        if stripped.rstrip().endswith("\\"):
-            continue
-        d = existing.get(line)
-        new_codes = ", ".join(dict.fromkeys(codes))
-        if d is not None:
-            stripped = stripped[: d.codes_end] + ", " + new_codes + stripped[d.codes_end:]
-        else:
-            stripped = f"{stripped.rstrip()}  # noqa: {new_codes}"
-        lines[line - 1] = stripped + ending
-        count += 1
-    new = "".join(lines)
+    insertions = _noqa_insertions(text, wanted)
+    new = text
+    for start, end, inserted in sorted(insertions.values(), reverse=True):
+        new = new[:start] + inserted + new[end:]
     try:
         if ast.dump(ast.parse(new)) != ast.dump(ast.parse(text)):
             return text, 0  # never change what the code means
     except (SyntaxError, ValueError):
         return text, 0
-    return new, count
-
-
-def _lines_without_room(text: str) -> set[int]:
-    """Lines whose end lies inside a token that spans lines (a triple-quoted string, an f-string)."""
-    blocked: set[int] = set()
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            if tok.start[0] != tok.end[0] and tok.type not in (tokenize.NEWLINE, tokenize.NL):
-                blocked.update(range(tok.start[0], tok.end[0]))
-    except (tokenize.TokenError, SyntaxError):
-        return set(range(1, len(split_lines(text)) + 1))
-    return blocked
+    return new, len(insertions)
 
 
 def noqa_edit(text: str, line: int, code: str) -> tuple[int, int, str] | None:
     """The change that silences ``code`` on 1-based ``line``: (start, end, inserted) as character
-    offsets into ``text``, adding ``# noqa: CODE`` at the end of the line or the code to the line's
-    ``# noqa: ...`` list. None where no comment can go: the line ends inside a string, after a
-    backslash continuation, or the text does not tokenize.
-    """
+    offsets into ``text``; None where no comment can go (see ``_noqa_insertions``)."""
+    return _noqa_insertions(text, {line: [code]}).get(line)
+
+
+def _noqa_insertions(text: str, wanted: dict[int, list[str]]) -> dict[int, tuple[int, int, str]]:
+    """For each line of ``wanted`` (1-based line → codes) that can take a comment, the change that
+    silences those codes: (start, end, inserted) as character offsets into ``text``, adding
+    ``# noqa: CODES`` at the end of the line or the codes to the ``# noqa: ...`` list of the line's
+    comment. No line can where the text does not tokenize; a line cannot where it ends inside a token
+    (a triple-quoted string) or, without a comment, after a backslash continuation."""
     lines = split_lines(text)
-    if not 1 <= line <= len(lines):
-        return None
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text, newline="").readline))
     except (tokenize.TokenError, SyntaxError):
-        return None
-    comment = None
+        return {}
+    spanned: set[int] = set()
+    comments: dict[int, tokenize.TokenInfo] = {}
     for tok in tokens:
-        if tok.start[0] <= line < tok.end[0] and tok.type not in (tokenize.NL, tokenize.NEWLINE):
-            return None  # a token (a triple-quoted string) runs past the end of the line
-        if tok.type == tokenize.COMMENT and tok.start[0] == line:
-            comment = tok
-    start = sum(len(x) for x in lines[: line - 1])
-    body = lines[line - 1].rstrip("\r\n")
-    if comment is None and body.rstrip().endswith("\\"):
-        return None
-    if comment is not None:
-        found = _NOQA.search(comment.string)
+        if tok.start[0] != tok.end[0] and tok.type not in (tokenize.NL, tokenize.NEWLINE):
+            spanned.update(range(tok.start[0], tok.end[0]))
+        if tok.type == tokenize.COMMENT:
+            comments[tok.start[0]] = tok
+    offsets = list(itertools.accumulate(map(len, lines), initial=0))
+    out = {}
+    for line, codes in wanted.items():
+        if not 1 <= line <= len(lines) or line in spanned:
+            continue
+        start, body = offsets[line - 1], lines[line - 1].rstrip("\r\n")
+        comment = comments.get(line)
+        if comment is None and body.rstrip().endswith("\\"):
+            continue
+        listed = ", ".join(dict.fromkeys(codes))
+        found = _NOQA.search(comment.string) if comment is not None else None
         if found is not None and found.group("codes"):
             at = start + comment.start[1] + found.end("codes")
-            return at, at, f", {code}"
-    end = start + len(body.rstrip())
-    return end, start + len(body), f"  # noqa: {code}"
+            out[line] = (at, at, f", {listed}")
+        else:
+            out[line] = (start + len(body.rstrip()), start + len(body), f"  # noqa: {listed}")
+    return out

@@ -107,3 +107,15 @@ def test_is_suppressed_by_line() -> None:
     assert is_suppressed(5, "AM301", table)
     assert not is_suppressed(7, "AM101", table)
     assert not is_suppressed(9, "AM101", table)
+
+
+def test_add_noqa_puts_codes_only_where_a_comment_can_go() -> None:
+    from asyncmend.suppress import add_noqa
+
+    text = 'x = 1  # noqa: E501\ny = """a\nb"""\nz = 2 \\\n  + 1\nw = "# noqa: E1"\n'
+    wanted = {1: ["AM101"], 2: ["AM101"], 3: ["AM101"], 4: ["AM101"], 6: ["AM101", "AM102", "AM101"]}
+    assert add_noqa(text, wanted) == (
+        'x = 1  # noqa: E501, AM101\ny = """a\nb"""  # noqa: AM101\nz = 2 \\\n  + 1\n'
+        'w = "# noqa: E1"  # noqa: AM101, AM102\n',
+        3,
+    )
