@@ -155,8 +155,9 @@ def _analyze_source(
         return _Analysis(src.path, error=f"cannot compile: {exc.msg}{where}")
     except Exception as exc:  # a bug must cost one file, not the run
         return _Analysis(src.path, error=_internal(exc))
+    found = directives(src.text)
     return _Analysis(
-        src.path, summary, findings, suppressions(src.text), [d for d in directives(src.text) if d.codes],
+        src.path, summary, findings, suppressions(src.text, found), [d for d in found if d.codes],
         digest=src.digest, legacy=src.legacy,
     )
 

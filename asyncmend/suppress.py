@@ -60,10 +60,11 @@ def directives(text: str) -> list[Directive]:
     return out
 
 
-def suppressions(text: str) -> dict[int, frozenset[str]]:
-    """Line number → suppressed codes and names (``ALL`` for a bare directive)."""
+def suppressions(text: str, found: list[Directive] | None = None) -> dict[int, frozenset[str]]:
+    """Line number → suppressed codes and names (``ALL`` for a bare directive); ``found`` is
+    ``directives(text)`` where the caller has it already."""
     out: dict[int, set[str]] = {}
-    for d in directives(text):
+    for d in directives(text) if found is None else found:
         out.setdefault(d.line, set()).update(map(normalized, d.codes) if d.codes else (ALL,))
     return {line: frozenset(codes) for line, codes in out.items()}
 
