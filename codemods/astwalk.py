@@ -19,6 +19,11 @@ def dotted(node: ast.expr) -> str | None:
     return ".".join(reversed(parts))
 
 
+def is_name(node: ast.AST | None, name: str) -> bool:
+    """Whether ``node`` is the bare name ``name``."""
+    return isinstance(node, ast.Name) and node.id == name
+
+
 def walk_own(nodes: list[ast.AST]) -> Iterator[ast.AST]:
     """Every node under ``nodes`` (themselves included) that runs in their own scope: nested
     functions, lambdas and classes are not entered."""

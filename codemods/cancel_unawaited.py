@@ -5,7 +5,7 @@ import ast
 
 from asyncmend.model import Finding, Rule
 
-from .astwalk import yields
+from .astwalk import is_name, yields
 from .drainfile import DrainFile, method_call
 from .flow import Scope, end, start
 from .spawns import Spawns
@@ -145,15 +145,11 @@ def _local_tasks(file: DrainFile, spawns: Spawns, scope: Scope, name: str, many:
             return None
         target, value = stmt.targets[0], stmt.value
         if isinstance(target, ast.Tuple) and many:
-            if not (_is_wait(file, value) and len(target.elts) == 2 and _is_name(target.elts[1], name)):
+            if not (_is_wait(file, value) and len(target.elts) == 2 and is_name(target.elts[1], name)):
                 return None
         elif not (isinstance(target, ast.Name) and _holds_tasks(spawns, scope, value, many)):
             return None
     return "local"
-
-
-def _is_name(expr: ast.expr, name: str) -> bool:
-    return isinstance(expr, ast.Name) and expr.id == name
 
 
 def _is_wait(file: DrainFile, expr: ast.expr) -> bool:

@@ -5,7 +5,7 @@ import ast
 
 from asyncmend.model import Finding, Rule
 
-from .astwalk import walk_own
+from .astwalk import is_name, walk_own
 from .drainfile import SHUTDOWNS, DrainFile, is_dotted, method_call, same
 from .flow import Scope, end, start
 from .spawns import Spawns
@@ -292,7 +292,7 @@ def _plain_run(file: DrainFile, scope: Scope, close: ast.stmt, loop: ast.expr) -
     sets = _sets_loop(file, rest[-1], loop.id)
     made = rest[-2] if sets and len(rest) > 1 else rest[-1]
     if not (
-        isinstance(made, ast.Assign) and len(made.targets) == 1 and _is_name(made.targets[0], loop.id)
+        isinstance(made, ast.Assign) and len(made.targets) == 1 and is_name(made.targets[0], loop.id)
         and file.exprs.is_call_to(made.value, {"asyncio.new_event_loop", "asyncio.events.new_event_loop"})
     ):
         return None
@@ -309,14 +309,10 @@ def _plain_run(file: DrainFile, scope: Scope, close: ast.stmt, loop: ast.expr) -
     return run.value.args[0] if uses == 3 + sets else None
 
 
-def _is_name(expr: ast.expr, name: str) -> bool:
-    return isinstance(expr, ast.Name) and expr.id == name
-
-
 def _sets_loop(file: DrainFile, stmt: ast.stmt, name: str) -> bool:
     return (
         isinstance(stmt, ast.Expr) and file.exprs.is_call_to(stmt.value, {"asyncio.set_event_loop"})
-        and len(stmt.value.args) == 1 and _is_name(stmt.value.args[0], name)
+        and len(stmt.value.args) == 1 and is_name(stmt.value.args[0], name)
     )
 
 
