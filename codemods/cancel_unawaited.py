@@ -189,7 +189,7 @@ def _only_waited_on_by_wait(file: DrainFile, spawns: Spawns, scope: Scope, cance
     """Whether every read of ``name`` before the cancel only asks about the task, takes its result,
     or hands it to ``asyncio.wait(...)`` (which never cancels nor finishes it)."""
     for node in ast.walk(scope.node):
-        if not (isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)):
+        if not (is_name(node, name) and isinstance(node.ctx, ast.Load)):
             continue
         if start(node) >= start(cancel) or spawns.idle_use(node, also=("result", "exception")):
             continue
@@ -257,9 +257,9 @@ def _returns_without_waiting(scope: Scope, stmt: ast.stmt, tasks: ast.expr) -> b
     if name is not None:
         root = scope.node
         for node in ast.walk(root):
-            if isinstance(node, ast.Name) and node.id == name and start(node) > end(stmt):
+            if is_name(node, name) and start(node) > end(stmt):
                 return False
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and node is not root:
-                if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node)):
+                if any(is_name(n, name) for n in ast.walk(node)):
                     return False
     return True

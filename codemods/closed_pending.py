@@ -298,14 +298,14 @@ def _plain_run(file: DrainFile, scope: Scope, close: ast.stmt, loop: ast.expr) -
         return None
     if isinstance(scope.node, ast.Module):
         # functions that read the module's loop (not one of their own) use it too
-        uses = sum(isinstance(n, ast.Name) and n.id == loop.id for n in walk_own(scope.node.body))
+        uses = sum(is_name(n, loop.id) for n in walk_own(scope.node.body))
         if any(
-            loop.id not in other.stores and any(isinstance(n, ast.Name) and n.id == loop.id for n in walk_own(other.node.body))
+            loop.id not in other.stores and any(is_name(n, loop.id) for n in walk_own(other.node.body))
             for other in file.scopes if other is not scope
         ):
             return None
     else:
-        uses = sum(isinstance(n, ast.Name) and n.id == loop.id for n in ast.walk(scope.node))
+        uses = sum(is_name(n, loop.id) for n in ast.walk(scope.node))
     return run.value.args[0] if uses == 3 + sets else None
 
 
