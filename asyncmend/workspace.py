@@ -62,7 +62,7 @@ class Workspace:
         if analysis.summary is not None and self._digests.get(key) != analysis.digest:
             self.index.add(analysis.summary)
             self._digests[key] = analysis.digest
-        result = engine.FileResult(src.path, engine._findings(analysis, self.index, self.settings), analysis.error)
+        result = engine._result(analysis, self.index, self.settings)
         result.old = src.text
         return result, analysis.digest
 

@@ -118,6 +118,18 @@ def test_unsafe_fixes_and_config(tmp_path: Path) -> None:
     assert asyncmend.check_source(SOURCE, config=False, project_root=tmp_path) != []
 
 
+def test_fix_source_applies_unsafe_fixes_only_when_asked() -> None:
+    # x's class is known from its annotation, and the one call in view passes C(): an unsafe fix
+    code = (
+        "class C:\n    async def go(self):\n        pass\n\n"
+        "async def entry(x: C):\n    x.go()\n\nasync def main():\n    await entry(C())\n"
+    )
+    held = asyncmend.fix_source(code, config=False)
+    assert held.new_text == code and held.unsafe_held == 1
+    fixed = asyncmend.fix_source(code, config=False, unsafe_fixes=True)
+    assert "    await x.go()\n" in fixed.new_text and fixed.unsafe_held == 0
+
+
 def test_errors_per_file_in_results(tmp_path: Path) -> None:
     (tmp_path / "broken.py").write_text("def (:\n")
     results = asyncmend.check_paths([tmp_path / "broken.py", tmp_path / "missing.py"], config=False)

@@ -195,18 +195,18 @@ class AsyncmendServer(LanguageServer):
             if uri != skip and self._document(uri) is not None:
                 await self._publish(uri, others=False)
 
-    def _findings(self, path: str, text: str) -> tuple[SourceFile, list[Finding]]:
+    def _findings(self, path: str, text: str) -> tuple[SourceFile, engine.FileResult]:
         src = _source(path, text)
         assert self.checker is not None  # set before the first check (see ``configured``)
         result = self.checker.analyse(src)
         if result.error is not None:
             log.info("%s: %s", path, result.error)
-        return src, result.findings
+        return src, result
 
     def _diagnose(self, path: str, text: str, codec: PositionCodec) -> list[lsp.Diagnostic]:
-        _, findings = self._findings(path, text)
+        _, result = self._findings(path, text)
         lines = split_lines(text)
-        return [_diagnostic(f, lines, codec) for f in findings]
+        return [_diagnostic(f, lines, codec) for f in result.findings]
 
     def _from_disk(self, path: str) -> None:
         """The index learns the file's text on disk (a document closed, a file changed outside)."""
@@ -224,7 +224,8 @@ class AsyncmendServer(LanguageServer):
     ) -> list[lsp.CodeAction]:
         """The actions for the findings in ``wanted``. A fix's edit (LibCST parses the file for it, a
         matter of seconds in a large file) is left for ``codeAction/resolve`` when ``lazy``."""
-        src, findings = self._findings(_path(uri), text)
+        src, result = self._findings(_path(uri), text)
+        findings = result.findings
         lines = split_lines(text)
         here = [f for f in findings if _overlaps(_range(f, lines, codec), wanted)]
         actions: list[lsp.CodeAction] = []
@@ -240,7 +241,7 @@ class AsyncmendServer(LanguageServer):
 
         if _wanted(lsp.CodeActionKind.QuickFix, only):
             for f in here:
-                if f.fix is not None and (f.fix.safety == "safe" or self.settings.unsafe_fixes):
+                if result.applies(f):
                     unsafe = f.fix.safety != "safe"
                     title = f"Fix {f.rule} ({f.name})" + (" (unsafe fix)" if unsafe else "")
                     fixes.append((action(title, lsp.CodeActionKind.QuickFix, f, not unsafe), [f]))
@@ -277,7 +278,8 @@ class AsyncmendServer(LanguageServer):
         data = made.data if isinstance(made.data, dict) else {}
         if data.get("version") != version or not isinstance(data.get("findings"), list):
             return made
-        src, findings = self._findings(_path(uri), text)
+        src, result = self._findings(_path(uri), text)
+        findings = result.findings
         keys = {tuple(key) for key in data["findings"] if isinstance(key, list)}
         group = [f for f in findings if _finding_key(f) in keys]
         new = _fixed_texts(src, [group])[0] if group and len(group) == len(keys) else None
