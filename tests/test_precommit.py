@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from .working_tree import copy_working_tree
+
 ROOT = Path(__file__).resolve().parent.parent
 SNIPPET = ROOT / "docs" / "snippets" / "pre-commit-config.yaml"
 
@@ -86,14 +88,7 @@ def _clone(dest: Path) -> Path:
     """A copy of this working tree as it is now (committed or not), standing for the user's clone."""
     if not (ROOT / ".git").exists():
         pytest.skip("not a git checkout: the clone is made from `git ls-files`")
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
-                           capture_output=True).stdout.decode().split("\0")
-    for name in filter(None, files):
-        source = ROOT / name
-        if source.is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            (dest / name).write_bytes(source.read_bytes())
-    return dest
+    return copy_working_tree(dest)
 
 
 def test_snippet_and_published_hooks_agree() -> None:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from .working_tree import copy_working_tree
+
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text("utf-8")
 BIN = os.path.dirname(sys.executable)
@@ -63,13 +65,7 @@ def test_codemod_commands_are_every_family(tmp_path: Path) -> None:
 @pytest.mark.network
 def test_setup_install_runs_as_written(tmp_path: Path) -> None:
     """The set-up line in a copy of this working tree: a fresh virtual environment, activated."""
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
-                           capture_output=True).stdout.decode().split("\0")
-    clone = tmp_path / "asyncmend"
-    for name in filter(None, files):
-        if (ROOT / name).is_file():
-            (clone / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(ROOT / name, clone / name)
+    clone = copy_working_tree(tmp_path / "asyncmend")
     [line] = block("setup:install")
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     proc = subprocess.run(["bash", "-c", line], cwd=clone, env=env, capture_output=True, text=True, timeout=900)
@@ -113,13 +109,7 @@ def test_docs_cli_options_exist() -> None:
 @pytest.mark.network
 def test_build_has_no_license_deprecation_warning(tmp_path: Path) -> None:
     """setuptools warns (verbosely) about a `project.license` table and license classifiers."""
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
-                           capture_output=True).stdout.decode().split("\0")
-    clone = tmp_path / "asyncmend"
-    for name in filter(None, files):
-        if (ROOT / name).is_file():
-            (clone / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(ROOT / name, clone / name)
+    clone = copy_working_tree(tmp_path / "asyncmend")
     proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "-w", str(tmp_path / "dist"), "."],
                           cwd=clone, capture_output=True, text=True, timeout=900)
     output = proc.stdout + proc.stderr
