@@ -56,9 +56,11 @@ cancel, with `return_exceptions=True` so their `CancelledError` (or a cleanup er
 replace what the coroutine returns or raises.
 
 The rule stays silent when the code may wait for the tasks some other way: any `await` after the
-cancel, a cancel inside a loop that awaits, a later use of the task or the set (returned, stored,
-passed on), an attribute that is awaited, gathered or passed on anywhere in the file, or a value
-that is not shown to be a task (a timer handle, a future, a parameter).
+cancel, an enclosing `async with` whose exit may wait (anything but an asyncio lock, semaphore,
+condition or timeout), a cancel inside a loop that awaits, a later use of the task or the set
+(returned, stored, passed on), an attribute that is awaited, gathered or passed on anywhere in the
+file, a task whose outcome a done callback takes (`add_done_callback`: fire-and-forget by design), or
+a value that is not shown to be a task (a timer handle, a future, a parameter).
 
 ## Fix safety
 Safe for tasks the coroutine started itself (a variable, or the `pending` set of tasks it built):
@@ -66,6 +68,8 @@ nothing else can be waiting for them. Unsafe for a task held in an attribute: ot
 `close()` to return at once, and a task that ignores its cancellation would now keep it waiting.
 Unsafe in an async generator (an `@asynccontextmanager`, say): its `finally:` may run while the
 generator is being closed, where a new `await` is refused.
+No fix where the coroutine stops or closes the event loop right after the cancel: abandoning work in
+flight may be the point (a test of closing a busy loop), and a drain of every task is AM201's.
 
 ## References
 - [asyncio: Task Cancellation](https://docs.python.org/3/library/asyncio-task.html#task-cancellation)
@@ -104,8 +108,13 @@ def _cancelled(file: DrainFile, spawns: Spawns, scope: Scope, stmt: ast.stmt) ->
         return None  # awaited (or handed to wait_for, which waits for the cancellation) before
     if kind == "attribute" and _may_be_current(file, spawns, scope, tasks.attr):
         return None
+    if _has_done_callback(file, spawns, scope, tasks) or _exit_may_wait(file, spawns, scope, stmt):
+        return None
     text = file.text(tasks)
     message = AM204.summary.format(tasks=text)
+    if _stops_loop_after(file, scope, stmt):
+        message += "; no fix: the coroutine stops the loop right after, which may mean to abandon the task"
+        return file.finding(AM204, stmt, stmt, message, None)
     if file.asyncio is None:
         return file.finding(AM204, stmt, stmt, message, None)
     aio = file.asyncio[0]
@@ -240,6 +249,63 @@ def _dynamic_dispatch(call: ast.Call) -> bool:
         isinstance(call.func, ast.Name) and call.func.id == "getattr" and len(call.args) >= 2
         and isinstance(call.args[0], ast.Name) and call.args[0].id == "self"
         and not isinstance(call.args[1], ast.Constant)
+    )
+
+
+def _has_done_callback(file: DrainFile, spawns: Spawns, scope: Scope, tasks: ast.expr) -> bool:
+    """Whether the code hands the task's end to a done callback (``t.add_done_callback(...)``): it
+    chose to handle the outcome when it comes, not to wait for it."""
+    if isinstance(tasks, ast.Name):
+        uses = [n for n in ast.walk(scope.node) if is_name(n, tasks.id)]
+    elif isinstance(tasks, ast.Attribute):
+        uses = spawns.attribute_loads(tasks.attr)
+    else:
+        return False
+    return any(method_call(spawns.parent(spawns.parent(use)), "add_done_callback") for use in uses)
+
+
+# Context managers whose ``__aexit__`` never suspends, so leaving them gives no task a turn.
+_NO_WAIT_EXIT = {
+    f"asyncio.{name}"
+    for name in ("Lock", "Semaphore", "BoundedSemaphore", "Condition", "timeout", "timeout_at")
+}
+
+
+def _exit_may_wait(file: DrainFile, spawns: Spawns, scope: Scope, stmt: ast.stmt) -> bool:
+    """Whether an ``async with`` around the cancel awaits its exit after it: an ``__aexit__`` (a
+    service's stop, a task group's join) may wait for the cancelled tasks, and at least gives them a
+    turn. Locks, semaphores, conditions and timeouts never suspend on exit."""
+    for outer in scope.enclosing(stmt):
+        if isinstance(outer, ast.AsyncWith) and not all(
+            _never_suspends_on_exit(file, spawns, scope, item.context_expr) for item in outer.items
+        ):
+            return True
+    return False
+
+
+def _never_suspends_on_exit(file: DrainFile, spawns: Spawns, scope: Scope, manager: ast.expr) -> bool:
+    if isinstance(manager, ast.Call):
+        return file.exprs.qual(manager.func) in _NO_WAIT_EXIT
+    if isinstance(manager, ast.Name):
+        stores = scope.stores.get(manager.id, [])
+    elif isinstance(manager, ast.Attribute):
+        stores = [stmt for _, stmt in spawns.attribute_stores(manager.attr)]
+    else:
+        return False
+    return bool(stores) and all(
+        isinstance(s, ast.Assign) and isinstance(s.value, ast.Call)
+        and file.exprs.qual(s.value.func) in _NO_WAIT_EXIT
+        for s in stores
+    )
+
+
+def _stops_loop_after(file: DrainFile, scope: Scope, stmt: ast.stmt) -> bool:
+    """Whether the coroutine stops or closes an event loop after the cancel (a test of a loop closed
+    with work in flight, or a shutdown that abandons everything): whether the task should finish
+    first is the program's choice, so AM204 reports without a fix (AM201 handles "every task")."""
+    return any(
+        method_call(call, "stop", "close") and file.exprs.is_loop(call.func.value, scope)
+        for call in scope.calls_between(end(stmt), None)
     )
 
 

@@ -218,6 +218,12 @@ def test_thread_loop_not_joined_is_reported_without_fix():
         "    async def run(self):\n        await getattr(self, 'on_' + self.cmd)()\n    async def on_quit(self):\n        self._t.cancel()\n",
         # cancelled in synchronous code: no coroutine to await them in
         "import asyncio\ndef f(c):\n    t = asyncio.ensure_future(c)\n    t.cancel()\n",
+        # a done callback takes the task's outcome: fire-and-forget by design
+        "import asyncio\nasync def f(c, cb):\n    t = asyncio.ensure_future(c)\n    t.add_done_callback(cb)\n"
+        "    await asyncio.sleep(1)\n    t.cancel()\n",
+        # inside an ``async with`` whose exit may wait (a session, a task group): the task gets a turn
+        "import asyncio\nasync def f(c, session):\n    async with session:\n        t = asyncio.ensure_future(c)\n"
+        "        await asyncio.sleep(1)\n        t.cancel()\n",
     ],
 )
 def test_cancelled_not_awaited_silent(code):
@@ -326,3 +332,55 @@ def test_thread_loop_whose_futures_are_waited_for_is_silent():
     assert findings(code, "AM203") == []
     joined = findings(code.replace("future.result(timeout=5)", "future.cancel()"), "AM203")
     assert [f.fix.safety for f in joined] == ["unsafe"]
+
+
+@pytest.mark.parametrize(
+    "manager",
+    ["asyncio.Lock()", "lock", "self._lock", "asyncio.timeout(1)"],
+)
+def test_an_async_with_that_never_suspends_on_exit_does_not_wait(manager):
+    # a lock's, a semaphore's or a timeout's exit gives no task a turn: the cancel is still left behind
+    code = f"""\
+        import asyncio
+        class C:
+            def __init__(self):
+                self._lock = asyncio.Lock()
+            async def f(self, c):
+                lock = asyncio.Semaphore()
+                async with {manager}:
+                    t = asyncio.ensure_future(c)
+                    await asyncio.sleep(1)
+                    t.cancel()
+        """
+    [finding] = findings(code, "AM204")
+    assert finding.line == 10 and finding.fix.safety == "safe"
+
+
+def test_a_lock_attribute_set_to_something_else_somewhere_may_wait():
+    code = """\
+        import asyncio
+        class C:
+            def __init__(self, session):
+                self._lock = asyncio.Lock()
+                self._lock = session
+            async def f(self, c):
+                async with self._lock:
+                    t = asyncio.ensure_future(c)
+                    await asyncio.sleep(1)
+                    t.cancel()
+        """
+    assert findings(code, "AM204") == []
+
+
+def test_a_loop_stopped_right_after_the_cancel_gets_no_fix():
+    code = """\
+        import asyncio
+        async def run(loop, c):
+            t = loop.create_task(c)
+            await asyncio.sleep(0)
+            t.cancel()
+            loop.stop()
+        """
+    [finding] = findings(code, "AM204")
+    assert finding.line == 5 and finding.fix is None
+    assert "stops the loop right after" in finding.message
