@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 
 from .config import Settings
+from .model import AsyncmendError
 
 
 SKIP_DIRS = frozenset(
@@ -93,7 +94,8 @@ def _is_venv(folder: Path) -> bool:
 
 
 def discover(
-    paths: list[str], exclude: tuple[str, ...] = (), settings: Settings | None = None
+    paths: list[str], exclude: tuple[str, ...] = (), settings: Settings | None = None,
+    skip_bad_config: bool = False,
 ) -> tuple[list[str], list[tuple[str, str]]]:
     """Return (files, errors): ``*.py`` files under ``paths`` sorted, and (path, message) problems.
 
@@ -103,10 +105,11 @@ def discover(
     loop); a file named explicitly is taken whatever its name, unless ``force-exclude`` applies the
     exclusions to it too. A file reached by several paths (links) is taken once, so it is never
     rewritten twice. Broken links, link loops and ``.py`` names that are not regular files (a pipe would
-    block the reader) are errors.
+    block the reader) are errors. A configuration that cannot be read raises AsyncmendError, or with
+    ``skip_bad_config`` (a walk for the project index, of files nobody asked to check) leaves its folder out.
     """
     settings = settings if settings is not None else Settings(exclude=tuple(exclude))
-    skip = _skipper(settings)
+    skip = _skipper(settings, skip_bad_config)
     files: dict[str, str] = {}  # real path -> the path it was found by
     errors: list[tuple[str, str]] = []
 
@@ -131,12 +134,17 @@ def discover(
     return sorted(set(files.values())), sorted(errors)
 
 
-def _skipper(settings: Settings):
+def _skipper(settings: Settings, skip_bad_config: bool = False):
     """``skip(path, is_dir)``: whether a walk leaves ``path`` out, judged by its folder's settings."""
     gitignore = GitIgnore()
 
     def skip(path: Path, is_dir: bool) -> bool:
-        here = settings.for_path(path if is_dir else path.parent)
+        try:
+            here = settings.for_path(path if is_dir else path.parent)
+        except AsyncmendError:
+            if skip_bad_config:
+                return True
+            raise
         return here.excluded(path) or (here.respect_gitignore and gitignore.ignored(path, is_dir))
 
     return skip

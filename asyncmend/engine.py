@@ -305,7 +305,7 @@ def _project_files(files: list[str], paths: list[str], settings: Settings) -> li
     for root in sorted({project_root(f) for f in files}):
         if any(root == top or top in root.parents for top in walked):
             continue
-        for f in discover([str(root)], settings=settings)[0]:
+        for f in discover([str(root)], settings=settings, skip_bad_config=True)[0]:
             real = os.path.abspath(f)
             if real not in seen:
                 seen.add(real)

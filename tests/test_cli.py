@@ -133,6 +133,20 @@ def test_bad_config_is_a_clear_error(tree: Path, config: str, key: str) -> None:
     assert key in result.stderr
 
 
+def test_a_bad_config_beside_the_file_named_is_still_an_error_but_not_one_elsewhere(tmp_path: Path) -> None:
+    # a file given alone is read with the rest of its folder for the index; a broken configuration in
+    # a sub-folder nobody asked to check must not stop the run (it did: `check /tmp/x.py` failed on a
+    # stray test folder under /tmp)
+    (tmp_path / "x.py").write_bytes(BUGGY)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "pyproject.toml").write_text('[tool.asyncmend]\nselectt = ["AM1"]\n')
+    (tmp_path / "other" / "y.py").write_bytes(CLEAN)
+    result = run(["check", "x.py"], tmp_path)
+    assert result.exit_code == 1 and "x.py:" in result.stdout
+    result = run(["check", "other"], tmp_path)
+    assert result.exit_code == 2 and "selectt" in result.stderr
+
+
 def test_unparsable_file_is_reported_and_skipped(tree: Path) -> None:
     (tree / "pkg" / "broken.py").write_text("def (:\n")
     result = run(["fix", "pkg"], tree)
