@@ -20,7 +20,7 @@ import click
 from asyncmend import engine, report
 from asyncmend.config import Settings, hierarchical_settings, resolve_settings
 from asyncmend.model import AsyncmendError
-from codemods import ALL_RULES
+from asyncmend.codemods import ALL_RULES
 
 
 class Failure(click.ClickException):

@@ -67,7 +67,7 @@ class FileResult:
 
 def rules() -> tuple[Rule, ...]:
     """Every rule, with its code, name, fix safety and documentation."""
-    from codemods import ALL_RULES
+    from asyncmend.codemods import ALL_RULES
 
     return ALL_RULES
 

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterable, TypeVar
 
-from codemods import ALL_RULES, FAMILIES, REWRITERS, noqa, unawaited
-from codemods.external import ExternalResolver
-from codemods.index import ProjectIndex
-from codemods.summary import ModuleSummary, summarize, summary_from_json, summary_to_json
+from asyncmend.codemods import ALL_RULES, FAMILIES, REWRITERS, noqa, unawaited
+from asyncmend.codemods.external import ExternalResolver
+from asyncmend.codemods.index import ProjectIndex
+from asyncmend.codemods.summary import ModuleSummary, summarize, summary_from_json, summary_to_json
 
 from .cache import AnalysisCache
 from .config import Settings, enabled_rules

@@ -26,7 +26,7 @@ def one_line(rule: Rule) -> str:
 
 
 def _all_rules() -> tuple[Rule, ...]:
-    from codemods import ALL_RULES
+    from asyncmend.codemods import ALL_RULES
 
     return ALL_RULES
 

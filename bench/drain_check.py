@@ -13,7 +13,7 @@ import time
 
 from asyncmend.model import AsyncmendError
 from asyncmend.source import SourceFile
-from codemods import drain
+from asyncmend.codemods import drain
 
 
 def main(root: str) -> None:

@@ -9,7 +9,7 @@ import traceback
 
 from asyncmend.model import AsyncmendError
 from asyncmend.source import SourceFile
-from codemods import threads
+from asyncmend.codemods import threads
 
 
 def main(paths):

@@ -1,6 +1,6 @@
 """Each rule family as a LibCST codemod command, for ``python -m libcst.tool codemod``.
 
-    python -m libcst.tool codemod -x codemods.unawaited.UnawaitedCommand --no-format src/
+    python -m libcst.tool codemod -x asyncmend.codemods.unawaited.UnawaitedCommand --no-format src/
 
 (``--no-format``: otherwise ``libcst.tool`` runs black over every changed file, and a fix must leave
 everything outside the edited node as it was.)

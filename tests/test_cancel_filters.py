@@ -14,8 +14,8 @@ import pytest
 from asyncmend import engine
 from asyncmend.config import Settings
 from asyncmend.source import SourceFile
-from codemods import drain
-from codemods.drainfile import DrainFile
+from asyncmend.codemods import drain
+from asyncmend.codemods.drainfile import DrainFile
 
 CURRENT = "asyncio.current_task()"
 

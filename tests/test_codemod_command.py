@@ -9,18 +9,18 @@ from pathlib import Path
 
 import pytest
 
-import codemods
+import asyncmend.codemods
 from asyncmend import engine
 from asyncmend.config import Settings
 
 from .fixture_cases import Case, all_cases
 
 ROOT = Path(__file__).resolve().parent.parent
-FAMILY_NAMES = [family.__name__.rpartition(".")[2] for family in codemods.FAMILIES]
+FAMILY_NAMES = [family.__name__.rpartition(".")[2] for family in asyncmend.codemods.FAMILIES]
 
 
 def _command(family_name: str):
-    module = importlib.import_module(f"codemods.{family_name}")
+    module = importlib.import_module(f"asyncmend.codemods.{family_name}")
     return getattr(module, family_name.capitalize() + "Command")
 
 
@@ -31,17 +31,17 @@ def test_every_family_has_a_command(name: str) -> None:
     command = _command(name)
     assert issubclass(command, CodemodCommand)
     assert command is _command(name)  # made once: it pickles by name into libcst.tool's workers
-    family = sys.modules[f"codemods.{name}"]
+    family = sys.modules[f"asyncmend.codemods.{name}"]
     assert all(rule.code in command.DESCRIPTION for rule in family.RULES)
 
 
 def test_family_modules_have_what_the_package_doc_says() -> None:
     """Per-file families have ``check``; the unawaited family resolves against the project index instead
     (the engine asks ``hasattr(family, "check")`` to find mistakes again after another family's fix)."""
-    assert callable(codemods.drain.check) and callable(codemods.threads.check)
-    assert not hasattr(codemods.unawaited, "check")
+    assert callable(asyncmend.codemods.drain.check) and callable(asyncmend.codemods.threads.check)
+    assert not hasattr(asyncmend.codemods.unawaited, "check")
     with pytest.raises(AttributeError, match="has no attribute 'NoSuchCommand'"):
-        codemods.unawaited.NoSuchCommand  # noqa: B018
+        asyncmend.codemods.unawaited.NoSuchCommand  # noqa: B018
 
 
 LIBCST_LOADED = "print(any(m.split('.')[0] == 'libcst' for m in sys.modules))"
@@ -52,7 +52,7 @@ def test_checking_does_not_import_libcst(tmp_path: Path) -> None:
     server's pygls) unloaded."""
     (tmp_path / "m.py").write_text("async def f():\n    pass\n\nasync def g():\n    f()\n")
     code = (
-        "import sys, cli, codemods, asyncmend, asyncmend.sarif, asyncmend.ruledocs, asyncmend.workspace\n"
+        "import sys, asyncmend.cli as cli, asyncmend.codemods, asyncmend, asyncmend.sarif, asyncmend.ruledocs, asyncmend.workspace\n"
         "import asyncmend.lsp\n"
         f"for fmt in ('text', 'github'):\n"
         f"    try:\n        cli.main(['check', '--format', fmt, {str(tmp_path / 'm.py')!r}])\n"
@@ -98,7 +98,7 @@ def _write(root: Path, files: dict[str, str]) -> Path:
 
 def test_libcst_tool_fixes_across_files(tmp_path: Path) -> None:
     tool = _write(tmp_path / "tool", CROSS_FILE)
-    proc = _tool("codemods.unawaited.UnawaitedCommand", tool)
+    proc = _tool("asyncmend.codemods.unawaited.UnawaitedCommand", tool)
     assert proc.returncode == 0, proc.stderr
     got = _tree(tool)
     assert "    await save(1)  # comment stays\n" in got["pkg/main.py"]
@@ -106,7 +106,7 @@ def test_libcst_tool_fixes_across_files(tmp_path: Path) -> None:
     cli = _write(tmp_path / "cli", CROSS_FILE)
     engine.fix([str(cli)], Settings(jobs=1), write=True)
     assert _tree(cli) == got
-    assert _tool("codemods.unawaited.UnawaitedCommand", tool).returncode == 0
+    assert _tool("asyncmend.codemods.unawaited.UnawaitedCommand", tool).returncode == 0
     assert _tree(tool) == got  # idempotent
 
 
@@ -114,7 +114,7 @@ def test_libcst_tool_reads_standard_input() -> None:
     """Without a repository manager the index is the one module: same-module coroutines only."""
     source = "from elsewhere import save\n\nasync def f():\n    pass\n\nasync def g():\n    f()\n    save()\n"
     proc = subprocess.run(
-        [sys.executable, "-m", "libcst.tool", "codemod", "-x", "codemods.unawaited.UnawaitedCommand",
+        [sys.executable, "-m", "libcst.tool", "codemod", "-x", "asyncmend.codemods.unawaited.UnawaitedCommand",
          "--no-format", "-"],
         input=source, capture_output=True, text=True, cwd=ROOT, timeout=120,
     )
@@ -154,7 +154,7 @@ def _cli_fix(case: Case, root: Path, unsafe: bool) -> list[str]:
     run = engine.fix([str(_copy(case, root / "cli"))], settings, write=True)
     assert not run.errors, [(r.path, r.error) for r in run.errors]
     fixed = {f.rule for r in run.files for f in r.fixed}
-    return [name for name, family in zip(FAMILY_NAMES, codemods.FAMILIES)
+    return [name for name, family in zip(FAMILY_NAMES, asyncmend.codemods.FAMILIES)
             if any(rule.code in fixed for rule in family.RULES)]
 
 
@@ -206,6 +206,6 @@ def test_libcst_tool_runs_each_family_on_a_fixture(name: str, tmp_path: Path) ->
     else:
         pytest.fail(f"no fixture of {name} whose fixes are all its own")
     tool = _copy(case, tmp_path / "tool")
-    proc = _tool(f"codemods.{name}.{name.capitalize()}Command", tool)
+    proc = _tool(f"asyncmend.codemods.{name}.{name.capitalize()}Command", tool)
     assert proc.returncode == 0, proc.stderr
     assert _tree(tool) == _tree(tmp_path / "cli")

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from asyncmend.source import SourceFile
-from codemods import drain
+from asyncmend.codemods import drain
 
 
 def findings(code: str, rule: str | None = None):

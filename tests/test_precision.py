@@ -15,7 +15,7 @@ import pytest
 from asyncmend import engine
 from asyncmend.config import Settings
 from asyncmend.source import SourceFile, parse_legacy, rename_soft_keywords
-from codemods import drain, threads
+from asyncmend.codemods import drain, threads
 
 
 def _project(tmp_path: Path, files: dict[str, str]) -> Path:

@@ -7,8 +7,8 @@ import textwrap
 import pytest
 
 from asyncmend.source import SourceFile
-from codemods import threads
-from codemods.threadflow import ThreadFlow
+from asyncmend.codemods import threads
+from asyncmend.codemods.threadflow import ThreadFlow
 
 
 def _thread_functions(code: str) -> dict[str, bool]:

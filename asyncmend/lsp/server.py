@@ -342,7 +342,7 @@ def _overlaps(a: lsp.Range, b: lsp.Range) -> bool:
 
 
 def _diagnostic(f: Finding, lines: list[str], codec: PositionCodec) -> lsp.Diagnostic:
-    from codemods import RULES_BY_CODE
+    from asyncmend.codemods import RULES_BY_CODE
 
     rule = RULES_BY_CODE.get(f.rule)
     return lsp.Diagnostic(
