@@ -21,6 +21,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from asyncmend.codemods.registry import ALL_RULES
+
 from .model import AsyncmendError, Rule
 
 CONFIG_FILES = ("asyncmend.toml", "pyproject.toml")
@@ -221,8 +223,6 @@ def _merged(settings: Settings, options: dict) -> dict:
 
 
 def _validate(settings: Settings) -> None:
-    from asyncmend.codemods import ALL_RULES
-
     validate_selectors(settings.select, ALL_RULES, "select")
     validate_selectors(settings.extend_select, ALL_RULES, "extend-select")
     validate_selectors(settings.ignore, ALL_RULES, "ignore")

@@ -34,7 +34,7 @@ MODULES = {
     "suppress": ("asyncmend/suppress.py", ["tests/test_suppression.py"]),
     "source": ("asyncmend/source.py", ["tests/test_source.py", "tests/test_atomic_write.py"]),
     "cancels": ("asyncmend/codemods/cancels.py", ["tests/test_cancel_filters.py", "tests/test_drain.py"]),
-    "unawaited": ("asyncmend/codemods/unawaited.py", ["tests/test_fix_safety.py", "tests/test_rebinding.py"]),
+    "unawaited": ("asyncmend/codemods/unawaited_family.py", ["tests/test_fix_safety.py", "tests/test_rebinding.py"]),
     "threadflow": ("asyncmend/codemods/threadflow.py", ["tests/test_threads.py"]),
 }
 

@@ -14,7 +14,7 @@ import yaml
 from click.testing import CliRunner
 
 from asyncmend.cli import main
-from asyncmend.codemods import ALL_RULES
+from asyncmend.codemods.registry import ALL_RULES
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text("utf-8"))

@@ -195,12 +195,12 @@ def test_installed_console_script(tree: Path) -> None:
 
 
 def test_a_fix_that_does_not_parse_is_never_written(tree: Path, monkeypatch) -> None:
-    from asyncmend.codemods import unawaited
+    from asyncmend.codemods import unawaited_family
 
     class Broken:
         code = "def (:\n"
 
-    monkeypatch.setattr(unawaited, "rewrite", lambda *args: Broken())
+    monkeypatch.setattr(unawaited_family, "rewrite", lambda *args: Broken())
     result = run(["fix", "pkg"], tree)
     assert result.exit_code == 2
     assert "pkg/bad.py: internal error: the fixed code does not compile" in result.stderr

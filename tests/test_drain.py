@@ -8,11 +8,11 @@ import pytest
 from asyncmend import engine
 from asyncmend.config import Settings
 from asyncmend.source import SourceFile
-from asyncmend.codemods import drain
+from asyncmend.codemods import drain_family
 
 
 def findings(code: str):
-    return drain.check(SourceFile.from_bytes("t.py", textwrap.dedent(code).encode()))
+    return drain_family.check(SourceFile.from_bytes("t.py", textwrap.dedent(code).encode()))
 
 
 def fixed(code: str, unsafe: bool = True) -> str:
