@@ -88,6 +88,7 @@ class _Imports(ast.NodeVisitor):
             self._add(f"{base}.{alias.name}" if inside else base, node)
 
 
+@functools.lru_cache(maxsize=None)
 def project_imports() -> dict[str, list[Import]]:
     """Every module of the package, with its imports: those of the package's own modules name them,
     the others only their top-level name."""
