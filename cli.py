@@ -13,14 +13,16 @@ import os
 import platform
 import sys
 from contextlib import nullcontext
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import click
 
-from asyncmend import engine, report
+from asyncmend import engine, lsp, report, ruledocs, sarif
+from asyncmend.codemods.registry import ALL_RULES
 from asyncmend.config import Settings, hierarchical_settings, resolve_settings
 from asyncmend.model import AsyncmendError
-from codemods import ALL_RULES
+from asyncmend.source import SourceFile
 
 
 class Failure(click.ClickException):
@@ -172,8 +174,6 @@ def _interrupted() -> None:
 
 
 def _dist_version(name: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version(name)
     except PackageNotFoundError:
@@ -230,8 +230,6 @@ def _style(on: bool) -> report.Style:
 
 
 def _sources(run: engine.RunResult, stdin: str | None) -> dict[str, str]:
-    from asyncmend.source import SourceFile
-
     out = {}
     for r in run.files:
         if r.findings and r.stdin:
@@ -246,8 +244,6 @@ def _sources(run: engine.RunResult, stdin: str | None) -> dict[str, str]:
 
 def _findings_output(run: engine.RunResult, fmt: str, on: bool, stdin: str | None, stdin_path: str) -> str:
     if fmt == "sarif":
-        from asyncmend import sarif
-
         errors = [(r.path, r.error or "") for r in run.errors]
         fixes = sarif.fix_texts(run.findings, stdin, stdin_path)
         return sarif.as_sarif(run.findings, errors, ALL_RULES, _version(), fixes)
@@ -356,8 +352,6 @@ def _fixing(paths, options, diff, stdin_filename, exit_zero, exit_non_zero_on_fi
 @main.command()
 def rules() -> None:
     """List every rule: code, name, fix safety and what it finds."""
-    from asyncmend import ruledocs
-
     click.echo(ruledocs.rules_listing(), nl=False)
 
 
@@ -365,8 +359,6 @@ def rules() -> None:
 @click.argument("rule")
 def explain(rule: str) -> None:
     """Print a rule's full documentation (by code, like AM101, or by name)."""
-    from asyncmend import ruledocs
-
     found = ruledocs.find_rule(rule)
     if found is None:
         raise Failure(f"{rule!r} is not a rule (see `asyncmend rules`)")
@@ -401,8 +393,6 @@ def index_command(paths, output, **options) -> None:
 @main.command()
 def server() -> None:
     """Run the language server (LSP) over stdio, for editors; needs `pip install "asyncmend[lsp]"`."""
-    from asyncmend import lsp  # pygls is loaded only here
-
     try:
         lsp.serve()
     except AsyncmendError as exc:

@@ -22,13 +22,17 @@ import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, Literal, Union
+from typing import Iterable, Iterator, Literal, Union
 
+from asyncmend.codemods.registry import ALL_RULES
+
+from . import engine
 from .config import Settings, find_config, resolve_settings
+from .discover import discover
 from .model import AsyncmendError, Finding, Rule
-
-if TYPE_CHECKING:
-    from . import engine
+from .report import unified_diff
+from .source import SourceFile
+from .workspace import Workspace
 
 StrPath = Union[str, "os.PathLike[str]"]
 Config = Union[StrPath, None, Literal[False]]
@@ -60,15 +64,11 @@ class FileResult:
         """A unified diff from ``old_text`` to ``new_text``; empty when nothing changed."""
         if not self.changed:
             return ""
-        from .report import unified_diff
-
         return unified_diff(self.path, self.old_text or "", self.new_text or "")
 
 
 def rules() -> tuple[Rule, ...]:
     """Every rule, with its code, name, fix safety and documentation."""
-    from codemods import ALL_RULES
-
     return ALL_RULES
 
 
@@ -148,9 +148,6 @@ def _public(result: "engine.FileResult", fix: bool) -> FileResult:
 
 
 def _one(source, path, project_root, config, options, fix: bool) -> FileResult:
-    from .source import SourceFile
-    from .workspace import Workspace
-
     settings = _settings(config, project_root, dict(options))
     name = os.fspath(path) if path is not None else "<string>"
     if isinstance(source, str):
@@ -168,11 +165,6 @@ def _one(source, path, project_root, config, options, fix: bool) -> FileResult:
 
 
 def _many(paths, project_root, config, options, fix: bool, write: bool) -> list[FileResult]:
-    from . import engine
-    from .discover import discover
-    from .source import SourceFile
-    from .workspace import Workspace
-
     given = [os.fspath(paths)] if isinstance(paths, (str, os.PathLike)) else [os.fspath(p) for p in paths]
     settings = _settings(config, project_root, dict(options))
     with _no_library_errors():

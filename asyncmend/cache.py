@@ -9,6 +9,7 @@ concurrent runs never see a half-written cache (the last writer wins). The folde
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import pickle
 import sys
@@ -16,7 +17,9 @@ import tempfile
 from pathlib import Path
 
 _FORMAT = 1
-_PACKAGES = ("asyncmend", "codemods")
+# The folders of the tool's own code: in a checkout, ``codemods/`` is not inside ``asyncmend/`` (see
+# pyproject.toml), so each package is found where it would be imported from.
+_PACKAGES = ("asyncmend", "asyncmend.codemods")
 
 
 def _code_fingerprint() -> str:
@@ -24,8 +27,7 @@ def _code_fingerprint() -> str:
     h = hashlib.blake2b(digest_size=8)
     h.update(f"{_FORMAT}:{sys.version}".encode())
     for package in _PACKAGES:
-        module = sys.modules.get(package) or __import__(package)
-        folder = Path(next(iter(module.__path__)))
+        folder = Path(next(iter(importlib.util.find_spec(package).submodule_search_locations)))
         for entry in sorted(os.scandir(folder), key=lambda e: e.name):
             if entry.name.endswith(".py"):
                 st = entry.stat()

@@ -21,6 +21,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from asyncmend.codemods.registry import ALL_RULES
+
 from .model import AsyncmendError, Rule
 
 CONFIG_FILES = ("asyncmend.toml", "pyproject.toml")
@@ -40,7 +42,7 @@ class Settings:
     force_exclude: bool = False  # apply the exclusions to files named explicitly too
     unawaited_fix: str = "await"
     jobs: int | None = None
-    python: str | None = None  # the environment whose packages are read (see codemods.external)
+    python: str | None = None  # the environment whose packages are read (see asyncmend.codemods.external)
     cache: bool = False  # keep per-file analyses in a cache folder (the command line turns it on)
     cache_dir: str | None = None  # default: .asyncmend_cache at the project root
     shard: tuple[int, int] | None = None  # (K, N): check only the K-th of N shares of the files
@@ -221,8 +223,6 @@ def _merged(settings: Settings, options: dict) -> dict:
 
 
 def _validate(settings: Settings) -> None:
-    from codemods import ALL_RULES
-
     validate_selectors(settings.select, ALL_RULES, "select")
     validate_selectors(settings.extend_select, ALL_RULES, "extend-select")
     validate_selectors(settings.ignore, ALL_RULES, "ignore")

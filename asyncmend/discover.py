@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import stat
 from pathlib import Path
+
+import pathspec
 
 from .config import Settings
 from .model import AsyncmendError
@@ -72,10 +75,6 @@ def _read_ignores(folder: str, extra: list[str]) -> list:
 
 def _compiled(lines: list[str]):
     """(spec, one regex matching where any ignoring pattern matches, whether any pattern negates)."""
-    import re
-
-    import pathspec
-
     spec = pathspec.GitIgnoreSpec.from_lines(lines)
     ignoring = [p.regex.pattern.replace("(?P<ps_d>", "(?:") for p in spec.patterns if p.include and p.regex]
     any_ignore = re.compile("|".join(f"(?:{r})" for r in ignoring) if ignoring else r"(?!)")

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterable, TypeVar
 
-from codemods import ALL_RULES, FAMILIES, REWRITERS, noqa, unawaited
-from codemods.external import ExternalResolver
-from codemods.index import ProjectIndex
-from codemods.summary import ModuleSummary, summarize, summary_from_json, summary_to_json
+from asyncmend.codemods import noqa, unawaited_family
+from asyncmend.codemods.external import ExternalResolver
+from asyncmend.codemods.index import ProjectIndex
+from asyncmend.codemods.registry import ALL_RULES, FAMILIES, REWRITERS
+from asyncmend.codemods.summary import ModuleSummary, summarize, summary_from_json, summary_to_json
 
 from .cache import AnalysisCache
 from .config import Settings, enabled_rules
@@ -33,6 +34,7 @@ from .discover import discover, excluded_explicitly, module_name, namespace_name
 from .model import AsyncmendError, Finding
 from .source import SourceFile, compile_error, content_digest, parse_ast, write_atomic
 from .suppress import Directive, directives, is_suppressed, suppressions
+from .suppress import add_noqa as with_noqa
 
 GENERATED_MARKER = "@generated"
 INTERNAL_ERROR = "internal error"
@@ -361,7 +363,7 @@ def _filter(analysis: _Analysis, found: Iterable[Finding], settings: Settings) -
     kept = [f for f in found if not is_suppressed(f.line, f.rule, analysis.noqa, f.name)]
     if noqa.AM001.code in enabled and analysis.directives:
         text = analysis.source.text if analysis.source is not None else None
-        kept += noqa.unused(analysis.path, analysis.directives, text, found, enabled)
+        kept += noqa.unused(analysis.path, analysis.directives, text, found, enabled, ALL_RULES)
     return sorted(kept, key=lambda f: (f.line, f.col, f.rule))
 
 
@@ -409,7 +411,7 @@ def _findings(analysis: _Analysis, index: ProjectIndex, settings: Settings) -> l
     if analysis.summary is None:
         return []
     settings = settings.for_path(analysis.path)
-    found = [*analysis.findings, *unawaited.resolve(analysis.summary, index, settings.unawaited_fix)]
+    found = [*analysis.findings, *unawaited_family.resolve(analysis.summary, index, settings.unawaited_fix)]
     if analysis.legacy:
         found = [_without_fix(f, LEGACY_NO_FIX) if f.fix is not None else f for f in found]
     return _filter(analysis, found, settings)
@@ -470,6 +472,8 @@ def apply_fixes_each(src: SourceFile, groups: list[list[Finding]]) -> list[str]:
     return texts
 
 
+# LibCST is imported inside the functions that rewrite: a run that only checks never loads it (its
+# import alone takes about 0.85 s).
 def _parse_cst(text: str):
     import libcst as cst
 
@@ -582,8 +586,6 @@ def fix(paths: list[str], settings: Settings, write: bool, stdin_text: str | Non
 
 def add_noqa(paths: list[str], settings: Settings, progress: Progress | None = None) -> tuple[int, RunResult]:
     """Add ``# noqa: CODE`` to every line with a finding (``check --add-noqa``); how many lines changed."""
-    from .suppress import add_noqa as with_noqa
-
     run = check(paths, settings, progress=progress)
     count = 0
     for r in run.files:

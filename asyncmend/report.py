@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import xml.etree.ElementTree as ET
 from typing import Callable
 
 from .engine import RunResult
@@ -92,8 +93,6 @@ def as_gitlab(run: RunResult) -> str:
 
 def as_junit(run: RunResult) -> str:
     """JUnit XML: a test suite per file with findings, a failed test case per finding."""
-    import xml.etree.ElementTree as ET
-
     suites = ET.Element("testsuites", name="asyncmend", tests=str(len(run.findings)),
                         failures=str(len(run.findings)), errors=str(len(run.errors)))
     for r in run.files:

@@ -10,6 +10,8 @@ import re
 import sys
 from pathlib import Path
 
+from asyncmend.codemods.registry import ALL_RULES
+
 from .model import Rule
 
 README_START = "<!-- rules:start -->"
@@ -25,15 +27,9 @@ def one_line(rule: Rule) -> str:
     return re.sub(r"\{[^{}]*\}", "…", rule.summary)
 
 
-def _all_rules() -> tuple[Rule, ...]:
-    from codemods import ALL_RULES
-
-    return ALL_RULES
-
-
 def find_rule(key: str) -> Rule | None:
     """A rule by code (any case) or kebab-case name."""
-    for rule in _all_rules():
+    for rule in ALL_RULES:
         if key.upper() == rule.code or key == rule.name:
             return rule
     return None
@@ -53,7 +49,7 @@ def doc_url(rule: Rule) -> str:
 
 def rules_listing(rules: tuple[Rule, ...] | None = None) -> str:
     """The plain-text list of ``asyncmend rules``: code, name, fix safety, one line."""
-    rules = _all_rules() if rules is None else rules
+    rules = ALL_RULES if rules is None else rules
     width = max((len(r.name) for r in rules), default=0)
     return "".join(f"{r.code}  {r.name:<{width}}  {r.fix_safety:<6}  {one_line(r)}\n" for r in rules)
 
@@ -65,7 +61,7 @@ def explain(rule: Rule) -> str:
 
 def rules_table(rules: tuple[Rule, ...] | None = None, link: str = "docs/rules.md") -> str:
     """The README's Markdown table, each code linking to its section of docs/rules.md."""
-    rules = _all_rules() if rules is None else rules
+    rules = ALL_RULES if rules is None else rules
     rows = ["| Code | Name | Fix | What it finds |", "| --- | --- | --- | --- |"]
     for r in rules:
         summary = one_line(r).replace("|", "\\|")
@@ -75,7 +71,7 @@ def rules_table(rules: tuple[Rule, ...] | None = None, link: str = "docs/rules.m
 
 def rules_markdown(rules: tuple[Rule, ...] | None = None) -> str:
     """The whole of docs/rules.md: every rule's doc, its headings one level down."""
-    rules = _all_rules() if rules is None else rules
+    rules = ALL_RULES if rules is None else rules
     out = [
         "# Rules\n",
         "<!-- Generated from the rules' docstrings by `python -m asyncmend.ruledocs`; do not edit. -->\n",

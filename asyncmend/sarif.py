@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any, Dict, Tuple
 from urllib.parse import quote
 
-from .model import Finding, Rule
+from .engine import apply_fixes_each
+from .model import AsyncmendError, Finding, Rule
 from .ruledocs import PROJECT_URL as INFORMATION_URI
 from .ruledocs import one_line
-from .source import text_changes
+from .source import SourceFile, text_changes
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
@@ -109,13 +110,9 @@ def _result(f: Finding, index: dict[str, int], fixes: FixTexts) -> dict[str, Any
 def fix_texts(findings: list[Finding], stdin_text: str | None = None, stdin_path: str = "-") -> FixTexts:
     """Each fixable finding's file text, and that text after the finding's own fix.
 
-    LibCST is loaded here, and parses each file once for all its findings; a file that cannot be
-    read or rewritten gets no fixes.
+    LibCST is loaded here (by ``apply_fixes_each``), and parses each file once for all its findings; a
+    file that cannot be read or rewritten gets no fixes.
     """
-    from .engine import apply_fixes_each
-    from .model import AsyncmendError
-    from .source import SourceFile
-
     by_path: dict[str, list[Finding]] = {}
     for f in findings:
         if f.fix is not None:

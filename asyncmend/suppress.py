@@ -7,6 +7,7 @@ and silence nothing of ours.
 """
 from __future__ import annotations
 
+import ast
 import io
 import itertools
 import re
@@ -97,8 +98,6 @@ def add_noqa(text: str, wanted: dict[int, list[str]]) -> tuple[str, int]:
     """``text`` with ``# noqa: CODES`` on each line of ``wanted`` (line → codes), and how many lines
     changed. Codes join a ``# noqa: ...`` already on the line; a line that cannot take a comment (see
     ``_noqa_insertions``) is left alone."""
-    import ast
-
     insertions = _noqa_insertions(text, wanted)
     new = text
     for start, end, inserted in sorted(insertions.values(), reverse=True):

@@ -33,6 +33,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from corpus import cache_dir, prepare, python_files  # noqa: E402
+from sdists import ASYNCMEND  # noqa: E402
 
 LAUNCHER = """
 import json, resource, subprocess, sys, time
@@ -60,7 +61,7 @@ def measure(cmd: list[str], cwd: Path, runs: int, before=None) -> dict:
 
 
 def asyncmend(*args: str) -> list[str]:
-    return [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(REPO)!r}); import cli; cli.main()", *args]
+    return [*ASYNCMEND, *args]
 
 
 def ruff() -> list[str]:

@@ -41,7 +41,7 @@ from sdists import REPO, SKIP, cache_dir, error_kind, extract, fetch_sdist, pyth
 from asyncmend import engine  # noqa: E402
 from asyncmend.config import Settings  # noqa: E402
 from asyncmend.source import compile_error  # noqa: E402
-from codemods import ALL_RULES  # noqa: E402
+from asyncmend.codemods.registry import ALL_RULES  # noqa: E402
 
 PACKAGES = ("aiohttp", "homeassistant")
 CORPORA = ("stdlib", *PACKAGES)

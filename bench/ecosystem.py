@@ -211,7 +211,7 @@ def merge(old: list[dict], new: list[dict], trees_run: set[tuple[str, str]]) -> 
                 entry["fix_reason"] = ""
                 report["fix_changed"].append({"before": before, "after": entry})
         merged.append(entry)
-    for key, entry in by_key.items():
+    for entry in by_key.values():
         if (entry["project"], entry["version"]) in trees_run:
             report["gone"].append(entry)
         else:

@@ -33,16 +33,15 @@ REPO = Path(__file__).resolve().parent.parent
 MODULES = {
     "suppress": ("asyncmend/suppress.py", ["tests/test_suppression.py"]),
     "source": ("asyncmend/source.py", ["tests/test_source.py", "tests/test_atomic_write.py"]),
-    "cancels": ("codemods/cancels.py", ["tests/test_cancel_filters.py", "tests/test_drain.py"]),
-    "unawaited": ("codemods/unawaited.py", ["tests/test_fix_safety.py", "tests/test_rebinding.py"]),
-    "threadflow": ("codemods/threadflow.py", ["tests/test_threads.py"]),
+    "cancels": ("asyncmend/codemods/cancels.py", ["tests/test_cancel_filters.py", "tests/test_drain.py"]),
+    "unawaited": ("asyncmend/codemods/unawaited_family.py", ["tests/test_fix_safety.py", "tests/test_rebinding.py"]),
+    "threadflow": ("asyncmend/codemods/threadflow.py", ["tests/test_threads.py"]),
 }
 
 CONFIG = """\
 [mutmut]
 source_paths =
     asyncmend
-    codemods
 only_mutate =
 {only}
 pytest_add_cli_args_test_selection =
@@ -51,7 +50,6 @@ pytest_add_cli_args =
     -p
     no:cacheprovider
 also_copy =
-    cli.py
     fixtures
     docs
     demo
@@ -61,7 +59,9 @@ also_copy =
 
 
 def _copy_tree(work: Path) -> None:
-    """The working tree as it is now (committed or not), without mutmut's earlier output."""
+    """The working tree as it is now (committed or not), without mutmut's earlier output, laid out as
+    installed: ``codemods/`` inside ``asyncmend/`` (``asyncmend/cli.py``, a link, becomes a copy), so
+    that the mutants of ``asyncmend.codemods`` are the ones imported."""
     listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, check=True,
                             capture_output=True).stdout.decode().split("\0")
     keep = work / "mutants"
@@ -71,8 +71,9 @@ def _copy_tree(work: Path) -> None:
     for name in filter(None, listed):
         source = REPO / name
         if source.is_file():
-            (work / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, work / name)
+            dest = work / ("asyncmend/" + name if name.startswith("codemods/") else name)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest)
 
 
 def _write_config(work: Path, names: list[str]) -> None:

@@ -23,8 +23,8 @@ from asyncmend.config import Settings  # noqa: E402
 from asyncmend.discover import discover, module_name  # noqa: E402
 from asyncmend.model import AsyncmendError  # noqa: E402
 from asyncmend.source import SourceFile  # noqa: E402
-from codemods.index import ProjectIndex  # noqa: E402
-from codemods.summary import summarize  # noqa: E402
+from asyncmend.codemods.index import ProjectIndex  # noqa: E402
+from asyncmend.codemods.summary import summarize  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "unawaited"
 

@@ -12,11 +12,16 @@ import time
 import zipfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+import asyncmend.codemods
+from asyncmend import engine
 
-from asyncmend import engine  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
+# The command line as the environment's ``asyncmend`` script runs it. The environment must have this
+# checkout installed (``pip install -e .``): a run of another checkout's code would be measured silently.
+ASYNCMEND = [sys.executable, "-m", "asyncmend.cli"]
+if Path(asyncmend.codemods.__file__).resolve().parent != REPO / "codemods":
+    sys.exit(f"asyncmend.codemods is imported from {Path(asyncmend.codemods.__file__).parent}, not this "
+             f"checkout: pip install -e {REPO}")
 
 SKIP = ("site-packages", "__pycache__")
 ARCHIVES = (".tar.gz", ".tgz", ".tar.bz2", ".zip")
@@ -108,11 +113,7 @@ def run_cli(args: list[str], cwd: Path) -> tuple[int, str, str, float]:
     """Run ``asyncmend ARGS`` in ``cwd`` as the installed console script does; (exit, out, err, seconds)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     start = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(REPO)!r}); import cli; cli.main()",
-         *args],
-        cwd=cwd, capture_output=True, text=True, env=env,
-    )
+    proc = subprocess.run([*ASYNCMEND, *args], cwd=cwd, capture_output=True, text=True, env=env)
     return proc.returncode, proc.stdout, proc.stderr, time.monotonic() - start
 
 

@@ -1,19 +1,6 @@
-"""asyncmend's rule families: analysis, rules and LibCST rewriters.
+"""asyncmend's rule families: analysis, rules and LibCST rewriters (installed as ``asyncmend.codemods``).
 
-Each family module has ``RULES`` (its rule docs) and ``rewrite(module, findings, locate, context)``.
-Families that judge one file at a time have ``check(source) -> list[Finding]``; the unawaited family
-resolves per-file summaries against the project index instead. ``FAMILIES`` are the families of
-asyncio mistakes, each also a LibCST codemod command; ``noqa`` (AM001, stale suppression comments) is
-judged by the engine once a file's findings are known, and rewritten first (``REWRITERS``).
+``registry`` lists the families and their rules. ``drain``, ``threads`` and ``unawaited`` are the
+families' LibCST codemod commands, for ``python -m libcst.tool codemod``; they load LibCST and the
+engine, so nothing that checks imports them.
 """
-from __future__ import annotations
-
-from . import drain, noqa, threads, unawaited
-
-FAMILIES = (unawaited, drain, threads)
-
-REWRITERS = (noqa, *FAMILIES)
-
-ALL_RULES = tuple(rule for family in REWRITERS for rule in family.RULES)
-
-RULES_BY_CODE = {rule.code: rule for rule in ALL_RULES}

@@ -10,12 +10,9 @@ own loop (if any), so it is never taken for the loop the thread must not touch.
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Optional
+from typing import Optional, Protocol, Sequence
 
 from .pyscope import Binding, Scopes
-
-if TYPE_CHECKING:
-    from .threadflow import ThreadFlow
 
 LOOP = "loop"
 FUTURE = "future"  # asyncio.Future
@@ -84,10 +81,25 @@ _METHOD_KINDS = {
 _MAX_DEPTH = 24
 
 
+class CallArguments(Protocol):
+    """One call site of a function (``threadflow.Invocation``)."""
+
+    def argument(self, func: ast.AST, name: str) -> Optional[ast.expr]: ...
+
+
+class ThreadFacts(Protocol):
+    """What ``Kinds`` asks of the analysis of which code runs in worker threads: ``threadflow.ThreadFlow``,
+    which is built on ``Kinds`` itself (to find executors), so this module does not import it."""
+
+    def in_thread(self, node: ast.AST) -> bool: ...
+
+    def invocations(self, func: ast.AST) -> Optional[Sequence[CallArguments]]: ...
+
+
 class Kinds:
     """Answers ``of(expr)``; with a ThreadFlow it also knows which code runs in worker threads."""
 
-    def __init__(self, scopes: Scopes, flow: Optional["ThreadFlow"] = None):
+    def __init__(self, scopes: Scopes, flow: Optional[ThreadFacts] = None):
         self.scopes = scopes
         self.flow = flow
         self._active: set[int] = set()

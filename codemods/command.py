@@ -1,6 +1,7 @@
-"""Each rule family as a LibCST codemod command, for ``python -m libcst.tool codemod``.
+"""What the rule families' LibCST codemod commands share (``drain.DrainCommand``, ...), for
+``python -m libcst.tool codemod``.
 
-    python -m libcst.tool codemod -x codemods.unawaited.UnawaitedCommand --no-format src/
+    python -m libcst.tool codemod -x asyncmend.codemods.unawaited.UnawaitedCommand --no-format src/
 
 (``--no-format``: otherwise ``libcst.tool`` runs black over every changed file, and a fix must leave
 everything outside the edited node as it was.)
@@ -17,14 +18,13 @@ index covers every file of that run, as ``asyncmend check`` with the same paths 
 once per worker process. Without one (standard input, or a codemod built by hand with a bare
 ``CodemodContext``), the index holds the single module being transformed.
 
-This module imports LibCST at the top: it is loaded only when a command is asked for, through each
-family module's ``__getattr__`` (``codemods.lazy``), so ``asyncmend check`` never pays for LibCST.
+This module imports LibCST and the engine at the top: it sits above both, with the command modules
+that use it, which nothing that checks imports (so ``asyncmend check`` never pays for LibCST).
 """
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 from types import ModuleType
 from typing import ClassVar
 
@@ -41,16 +41,18 @@ _workspaces: dict[tuple, Workspace] = {}
 
 
 class FamilyCommand(CodemodCommand):
-    """Find one family's mistakes in a module and apply their fixes, exactly as ``asyncmend fix``."""
+    """Find one family's mistakes in a module and apply their fixes, exactly as ``asyncmend fix``.
+
+    A subclass names its family module (``FAMILY``); its description (``libcst.tool``'s help) is made
+    from the family's rule codes and the first line of its docstring.
+    """
 
     FAMILY: ClassVar[ModuleType]
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        family = sys.modules[cls.__module__]
-        cls.FAMILY = family
-        codes = ", ".join(rule.code for rule in family.RULES)
-        summary = (family.__doc__ or "").strip().partition("\n")[0]
+        codes = ", ".join(rule.code for rule in cls.FAMILY.RULES)
+        summary = (cls.FAMILY.__doc__ or "").strip().partition("\n")[0]
         cls.DESCRIPTION = f"asyncmend {codes}: {summary}"
 
     @staticmethod
@@ -104,12 +106,3 @@ class FamilyCommand(CodemodCommand):
             settings = resolve_settings(config, include_generated=True, unsafe_fixes=self.unsafe_fixes, jobs=1)
             _workspaces[key] = Workspace(settings, paths)
         return _workspaces[key]
-
-
-def make_command(family_name: str, name: str) -> type[FamilyCommand]:
-    """The family's command class, stored in the family module so that it pickles by name into
-    ``libcst.tool``'s workers (see ``codemods.lazy``)."""
-    family = sys.modules[family_name]
-    command = type(name, (FamilyCommand,), {"__module__": family_name, "__qualname__": name})
-    setattr(family, name, command)
-    return command

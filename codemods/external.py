@@ -17,6 +17,9 @@ from .summary import KEEPS_COROUTINE
 
 _KEEPS = {name.rpartition(".")[2] for name in KEEPS_COROUTINE}
 
+# typeshed_client is imported inside the functions that use it: it is asked only about names the project
+# index cannot resolve itself, and many runs never do.
+
 
 def interpreter(python: str | None) -> str:
     """The interpreter whose ``sys.path`` is searched."""

@@ -12,6 +12,8 @@ from asyncmend.model import AsyncmendError, Finding, Fix, Rule
 from asyncmend.source import SourceFile
 from asyncmend.suppress import Directive, in_comments, normalized
 
+# LibCST is imported inside the functions that rewrite, never at the top: `asyncmend check` loads
+# this module and must not pay for LibCST (its import alone takes about 0.85 s).
 if TYPE_CHECKING:
     import libcst as cst
     from libcst.codemod import CodemodContext
@@ -62,12 +64,10 @@ KEEPS_POSITIONS = True
 
 
 def unused(path: str, directives_found: list[Directive], text: str | None, found: list[Finding],
-           enabled: set[str]) -> list[Finding]:
+           enabled: set[str], rules: tuple[Rule, ...]) -> list[Finding]:
     """AM001 findings: the enabled rules' codes (or names) in directives with no finding of that rule on
-    their line. ``found`` are the file's findings before suppression."""
-    from . import ALL_RULES
-
-    by_key = {r.code: r.code for r in ALL_RULES} | {r.name: r.code for r in ALL_RULES}
+    their line. ``found`` are the file's findings before suppression; ``rules`` every rule there is."""
+    by_key = {r.code: r.code for r in rules} | {r.name: r.code for r in rules}
     hit = {(f.line, f.rule) for f in found}
     stale = []
     for d in directives_found:

@@ -17,6 +17,7 @@ import ast
 from dataclasses import dataclass
 from functools import cached_property
 
+from .drainfile import same
 from .flow import Scope
 
 SPAWNS = {
@@ -61,8 +62,6 @@ class Spawns:
 
     def on_loop(self, spawn: Spawn, loop: ast.expr) -> bool:
         """Whether a spawn in synchronous code starts its task on ``loop`` (or on the default loop)."""
-        from .drainfile import same
-
         func = spawn.call.func
         if isinstance(func, ast.Attribute) and func.attr == "create_task":
             return same(func.value, loop)

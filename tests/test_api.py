@@ -175,7 +175,7 @@ def test_a_libcst_failure_becomes_asyncmend_error(monkeypatch: pytest.MonkeyPatc
 
 
 def test_rules_lists_every_rule() -> None:
-    from codemods import ALL_RULES
+    from asyncmend.codemods.registry import ALL_RULES
 
     assert asyncmend.rules() == ALL_RULES
 

@@ -107,7 +107,7 @@ def die(src, dst):
     os._exit(7)  # the process is gone: no finally, no clean-up
 
 source.os.replace = die
-import cli
+from asyncmend import cli
 cli.main(["fix", "-j", "1", "--no-cache", sys.argv[1]])
 """
 

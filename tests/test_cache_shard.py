@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from asyncmend import engine
 from asyncmend.config import Settings
-from cli import main
+from asyncmend.cli import main
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "unawaited"
 

@@ -13,8 +13,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from cli import main
-from codemods import ALL_RULES
+from asyncmend.cli import main
+from asyncmend.codemods.registry import ALL_RULES
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text("utf-8"))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import pickle
 import shutil
 import subprocess
 import sys
@@ -9,51 +10,56 @@ from pathlib import Path
 
 import pytest
 
-import codemods
 from asyncmend import engine
+from asyncmend.codemods import drain_family, threads_family, unawaited_family
+from asyncmend.codemods.registry import FAMILIES
 from asyncmend.config import Settings
 
 from .fixture_cases import Case, all_cases
 
 ROOT = Path(__file__).resolve().parent.parent
-FAMILY_NAMES = [family.__name__.rpartition(".")[2] for family in codemods.FAMILIES]
+# A family module ``<name>_family`` has its command in ``asyncmend.codemods.<name>``.
+FAMILY_NAMES = [family.__name__.rpartition(".")[2].removesuffix("_family") for family in FAMILIES]
+
+
+def _command_name(family_name: str) -> str:
+    """As users write it: ``python -m libcst.tool codemod -x <this>``."""
+    return f"asyncmend.codemods.{family_name}.{family_name.capitalize()}Command"
 
 
 def _command(family_name: str):
-    module = importlib.import_module(f"codemods.{family_name}")
-    return getattr(module, family_name.capitalize() + "Command")
+    module, _, name = _command_name(family_name).rpartition(".")
+    return getattr(importlib.import_module(module), name)
 
 
-@pytest.mark.parametrize("name", FAMILY_NAMES)
-def test_every_family_has_a_command(name: str) -> None:
+@pytest.mark.parametrize("name, family", list(zip(FAMILY_NAMES, FAMILIES)), ids=FAMILY_NAMES)
+def test_every_family_has_a_command(name: str, family) -> None:
     from libcst.codemod import CodemodCommand
 
     command = _command(name)
-    assert issubclass(command, CodemodCommand)
-    assert command is _command(name)  # made once: it pickles by name into libcst.tool's workers
-    family = sys.modules[f"codemods.{name}"]
-    assert all(rule.code in command.DESCRIPTION for rule in family.RULES)
+    assert issubclass(command, CodemodCommand) and command.FAMILY is family
+    assert pickle.loads(pickle.dumps(command)) is command  # by name, into libcst.tool's workers
+    assert command.DESCRIPTION.startswith(f"asyncmend {', '.join(rule.code for rule in family.RULES)}: ")
 
 
-def test_family_modules_have_what_the_package_doc_says() -> None:
+def test_family_modules_have_what_the_registry_doc_says() -> None:
     """Per-file families have ``check``; the unawaited family resolves against the project index instead
     (the engine asks ``hasattr(family, "check")`` to find mistakes again after another family's fix)."""
-    assert callable(codemods.drain.check) and callable(codemods.threads.check)
-    assert not hasattr(codemods.unawaited, "check")
-    with pytest.raises(AttributeError, match="has no attribute 'NoSuchCommand'"):
-        codemods.unawaited.NoSuchCommand  # noqa: B018
+    assert callable(drain_family.check) and callable(threads_family.check)
+    assert not hasattr(unawaited_family, "check")
 
 
 LIBCST_LOADED = "print(any(m.split('.')[0] == 'libcst' for m in sys.modules))"
 
 
 def test_checking_does_not_import_libcst(tmp_path: Path) -> None:
-    """Importing the family modules, the API and the CLI, and checking, leave LibCST (and the language
-    server's pygls) unloaded."""
+    """Importing the family modules (through the registry), the API and the CLI, and checking, leave
+    LibCST (and the language server's pygls) unloaded."""
     (tmp_path / "m.py").write_text("async def f():\n    pass\n\nasync def g():\n    f()\n")
     code = (
-        "import sys, cli, codemods, asyncmend, asyncmend.sarif, asyncmend.ruledocs, asyncmend.workspace\n"
-        "import asyncmend.lsp\n"
+        "import sys, asyncmend, asyncmend.sarif, asyncmend.ruledocs, asyncmend.workspace, asyncmend.lsp\n"
+        "import asyncmend.codemods.registry\n"
+        "from asyncmend import cli\n"
         f"for fmt in ('text', 'github'):\n"
         f"    try:\n        cli.main(['check', '--format', fmt, {str(tmp_path / 'm.py')!r}])\n"
         f"    except SystemExit as exc:\n        print('exit', exc.code)\n"
@@ -98,7 +104,7 @@ def _write(root: Path, files: dict[str, str]) -> Path:
 
 def test_libcst_tool_fixes_across_files(tmp_path: Path) -> None:
     tool = _write(tmp_path / "tool", CROSS_FILE)
-    proc = _tool("codemods.unawaited.UnawaitedCommand", tool)
+    proc = _tool(_command_name("unawaited"), tool)
     assert proc.returncode == 0, proc.stderr
     got = _tree(tool)
     assert "    await save(1)  # comment stays\n" in got["pkg/main.py"]
@@ -106,7 +112,7 @@ def test_libcst_tool_fixes_across_files(tmp_path: Path) -> None:
     cli = _write(tmp_path / "cli", CROSS_FILE)
     engine.fix([str(cli)], Settings(jobs=1), write=True)
     assert _tree(cli) == got
-    assert _tool("codemods.unawaited.UnawaitedCommand", tool).returncode == 0
+    assert _tool(_command_name("unawaited"), tool).returncode == 0
     assert _tree(tool) == got  # idempotent
 
 
@@ -114,7 +120,7 @@ def test_libcst_tool_reads_standard_input() -> None:
     """Without a repository manager the index is the one module: same-module coroutines only."""
     source = "from elsewhere import save\n\nasync def f():\n    pass\n\nasync def g():\n    f()\n    save()\n"
     proc = subprocess.run(
-        [sys.executable, "-m", "libcst.tool", "codemod", "-x", "codemods.unawaited.UnawaitedCommand",
+        [sys.executable, "-m", "libcst.tool", "codemod", "-x", _command_name("unawaited"),
          "--no-format", "-"],
         input=source, capture_output=True, text=True, cwd=ROOT, timeout=120,
     )
@@ -154,7 +160,7 @@ def _cli_fix(case: Case, root: Path, unsafe: bool) -> list[str]:
     run = engine.fix([str(_copy(case, root / "cli"))], settings, write=True)
     assert not run.errors, [(r.path, r.error) for r in run.errors]
     fixed = {f.rule for r in run.files for f in r.fixed}
-    return [name for name, family in zip(FAMILY_NAMES, codemods.FAMILIES)
+    return [name for name, family in zip(FAMILY_NAMES, FAMILIES)
             if any(rule.code in fixed for rule in family.RULES)]
 
 
@@ -206,6 +212,6 @@ def test_libcst_tool_runs_each_family_on_a_fixture(name: str, tmp_path: Path) ->
     else:
         pytest.fail(f"no fixture of {name} whose fixes are all its own")
     tool = _copy(case, tmp_path / "tool")
-    proc = _tool(f"codemods.{name}.{name.capitalize()}Command", tool)
+    proc = _tool(_command_name(name), tool)
     assert proc.returncode == 0, proc.stderr
     assert _tree(tool) == _tree(tmp_path / "cli")

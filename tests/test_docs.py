@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from asyncmend import ruledocs
-from cli import main
-from codemods import ALL_RULES
+from asyncmend.cli import main
+from asyncmend.codemods.registry import ALL_RULES
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = ["## What it does", "## Why is this bad?", "## Example", "## Use instead", "## Fix safety", "## References"]

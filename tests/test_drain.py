@@ -8,11 +8,11 @@ import pytest
 from asyncmend import engine
 from asyncmend.config import Settings
 from asyncmend.source import SourceFile
-from codemods import drain
+from asyncmend.codemods import drain_family
 
 
 def findings(code: str):
-    return drain.check(SourceFile.from_bytes("t.py", textwrap.dedent(code).encode()))
+    return drain_family.check(SourceFile.from_bytes("t.py", textwrap.dedent(code).encode()))
 
 
 def fixed(code: str, unsafe: bool = True) -> str:
@@ -288,7 +288,7 @@ def test_edit_is_skipped_when_its_text_no_longer_matches():
     import libcst as cst
 
     from asyncmend.locate import Locator
-    from codemods import edits
+    from asyncmend.codemods import edits
 
     module = cst.parse_module("loop.close()\n")
     edit = {"op": "before", "line": 1, "col": 0, "check": "other.close()", "code": ["x = 1"]}

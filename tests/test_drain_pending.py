@@ -7,11 +7,11 @@ import textwrap
 import pytest
 
 from asyncmend.source import SourceFile
-from codemods import drain
+from asyncmend.codemods import drain_family
 
 
 def findings(code: str, rule: str | None = None):
-    found = drain.check(SourceFile.from_bytes("t.py", textwrap.dedent(code).encode()))
+    found = drain_family.check(SourceFile.from_bytes("t.py", textwrap.dedent(code).encode()))
     return [f for f in found if rule is None or f.rule == rule]
 
 
@@ -308,7 +308,7 @@ def _blocks(doc: str, heading: str) -> str:
     return "\n".join(part.split("\n```", 1)[0] for part in section.split("```python\n")[1:])
 
 
-@pytest.mark.parametrize("rule", drain.RULES, ids=[r.code for r in drain.RULES])
+@pytest.mark.parametrize("rule", drain_family.RULES, ids=[r.code for r in drain_family.RULES])
 def test_doc_example_is_found_and_use_instead_is_not(rule):
     example = "import asyncio\n" + _blocks(rule.doc, "Example")
     use_instead = "import asyncio\n" + _blocks(rule.doc, "Use instead")

@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import cli
-from asyncmend import engine, source
+from asyncmend import cli, engine, source
 
 MISTAKE = "async def save():\n    pass\n\n\nasync def main():\n    save()\n"
 MENDED = MISTAKE.replace("    save()", "    await save()")
@@ -305,18 +304,18 @@ def test_file_changed_while_being_rewritten(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_a_bug_costs_one_file_not_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from codemods import unawaited
+    from asyncmend.codemods import unawaited_family
 
     (tmp_path / "a.py").write_text(MISTAKE)
     (tmp_path / "b.py").write_text(MISTAKE.replace("main", "other"))
-    rewrite = unawaited.rewrite
+    rewrite = unawaited_family.rewrite
 
     def broken(module, findings, locate, context):
         if "other" in module.code:
             raise ValueError("boom")
         return rewrite(module, findings, locate, context)
 
-    monkeypatch.setattr(unawaited, "rewrite", broken)
+    monkeypatch.setattr(unawaited_family, "rewrite", broken)
     code, _, err = run("fix", str(tmp_path))
     assert code == 2
     assert f"{tmp_path / 'b.py'}: internal error: ValueError: boom at test_hostile.py:" in err
@@ -337,8 +336,8 @@ def test_ctrl_c_during_parallel_fix(tmp_path: Path) -> None:
         before[f"m{n:02}.py"] = text
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     proc = subprocess.Popen(
-        [sys.executable, "-c", "import cli; cli.main()", "fix", "--no-cache", "-j", "2", str(proj)],
-        cwd=Path(cli.__file__).parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "asyncmend.cli", "fix", "--no-cache", "-j", "2", str(proj)],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True, env=env,
     )
     deadline = time.monotonic() + 120
@@ -374,11 +373,11 @@ def test_output_that_would_not_compile_is_not_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A rewriter bug that puts ``await`` into a plain ``def`` parses, but must never be written."""
-    from codemods import unawaited
+    from asyncmend.codemods import unawaited_family
 
     f = tmp_path / "sync.py"
     f.write_text(MISTAKE)
-    rewrite = unawaited.rewrite
+    rewrite = unawaited_family.rewrite
 
     def await_in_plain_def(module, findings, locate, context):
         new = rewrite(module, findings, locate, context)
@@ -386,7 +385,7 @@ def test_output_that_would_not_compile_is_not_written(
 
         return cst.parse_module(new.code.replace("async def main", "def main"))
 
-    monkeypatch.setattr(unawaited, "rewrite", await_in_plain_def)
+    monkeypatch.setattr(unawaited_family, "rewrite", await_in_plain_def)
     code, _, err = run("fix", str(f))
     assert code == 2
     assert "internal error: the fixed code does not compile ('await' outside async function" in err

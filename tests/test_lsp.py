@@ -73,7 +73,7 @@ class Editor:
             return [self.settings if item.section == "asyncmend" else None for item in params.items]
 
     async def __aenter__(self) -> "Editor":
-        await self.client.start_io(sys.executable, "-m", "cli", "server", cwd=str(self.root))
+        await self.client.start_io(sys.executable, "-m", "asyncmend.cli", "server", cwd=str(self.root))
         await self.client.initialize_async(lsp.InitializeParams(
             capabilities=lsp.ClientCapabilities(
                 workspace=lsp.WorkspaceClientCapabilities(

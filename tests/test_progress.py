@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from cli import PROGRESS_MIN_FILES
+from asyncmend.cli import PROGRESS_MIN_FILES
 
-CLI = [sys.executable, "-c", "import cli; cli.main()"]
+CLI = [sys.executable, "-m", "asyncmend.cli"]
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import textwrap
 import pytest
 
 from asyncmend.source import SourceFile
-from codemods import threads
-from codemods.threadflow import ThreadFlow
+from asyncmend.codemods import threads_family
+from asyncmend.codemods.threadflow import ThreadFlow
 
 
 def _thread_functions(code: str) -> dict[str, bool]:
@@ -18,7 +18,7 @@ def _thread_functions(code: str) -> dict[str, bool]:
 
 def _rules(code: str) -> list[tuple[str, int, str | None]]:
     src = SourceFile.from_bytes("m.py", textwrap.dedent(code).encode())
-    return [(f.rule, f.line, f.fix.safety if f.fix else None) for f in threads.check(src)]
+    return [(f.rule, f.line, f.fix.safety if f.fix else None) for f in threads_family.check(src)]
 
 
 @pytest.mark.parametrize(
@@ -198,7 +198,7 @@ def test_no_fix_when_the_asyncio_name_means_something_else() -> None:
         await concurrent.futures.ThreadPoolExecutor().submit(print)
     """
     src = SourceFile.from_bytes("m.py", textwrap.dedent(code).encode())
-    assert [(f.rule, f.fix) for f in threads.check(src)] == [("AM304", None)]
+    assert [(f.rule, f.fix) for f in threads_family.check(src)] == [("AM304", None)]
 
 
 def test_adapter_goes_after_docstring_and_imports_and_is_inserted_once() -> None:

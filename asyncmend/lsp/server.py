@@ -20,12 +20,15 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Callable, Iterable, TypeVar
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace.position_codec import PositionCodec
+
+from asyncmend.codemods.registry import RULES_BY_CODE
 
 from .. import engine
 from ..config import Settings, find_config, resolve_settings, table_values
@@ -47,8 +50,6 @@ log = logging.getLogger(__name__)
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version(NAME)
     except PackageNotFoundError:
@@ -342,8 +343,6 @@ def _overlaps(a: lsp.Range, b: lsp.Range) -> bool:
 
 
 def _diagnostic(f: Finding, lines: list[str], codec: PositionCodec) -> lsp.Diagnostic:
-    from codemods import RULES_BY_CODE
-
     rule = RULES_BY_CODE.get(f.rule)
     return lsp.Diagnostic(
         range=_range(f, lines, codec),
