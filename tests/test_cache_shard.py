@@ -19,7 +19,9 @@ def tree(tmp_path: Path) -> Path:
     root = tmp_path / "proj"
     shutil.copytree(FIXTURES / "AM101_cross_module" / "input", root)
     shutil.copytree(FIXTURES / "AM101_src_layout_bases" / "input" / "src", root / "src")
-    for case in ("AM101_same_module_basic", "AM101_nested_and_closure", "AM102_sync_loop_holder", "AM101_negative_module_rebound"):
+    cases = ("AM101_same_module_basic", "AM101_nested_and_closure", "AM102_sync_loop_holder",
+             "AM101_negative_module_rebound")
+    for case in cases:
         shutil.copyfile(FIXTURES / f"{case}.py", root / f"{case}.py")
     (root / "pyproject.toml").write_text("")
     return root
