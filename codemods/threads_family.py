@@ -64,16 +64,30 @@ current one`.
 
 ## Example
 ```python
+import threading
+
+
 def worker(loop, results):
     loop.call_soon(results.append, 42)
     loop.call_later(0.5, print, "later")
+
+
+async def main(results):
+    threading.Thread(target=worker, args=(asyncio.get_running_loop(), results)).start()
 ```
 
 ## Use instead
 ```python
+import threading
+
+
 def worker(loop, results):
     loop.call_soon_threadsafe(results.append, 42)
     loop.call_soon_threadsafe(loop.call_later, 0.5, print, "later")
+
+
+async def main(results):
+    threading.Thread(target=worker, args=(asyncio.get_running_loop(), results)).start()
 ```
 `call_later`/`call_at` are only rewritten when their handle is not used (the handle returned then
 belongs to the scheduling call, not to the timer) and when the loop expression can be repeated.
@@ -107,12 +121,20 @@ invoked on an event loop other than the current one`.
 ```python
 def worker(loop):
     loop.create_task(notify("done"))
+
+
+async def main():
+    await asyncio.to_thread(worker, asyncio.get_running_loop())
 ```
 
 ## Use instead
 ```python
 def worker(loop):
     asyncio.run_coroutine_threadsafe(notify("done"), loop)
+
+
+async def main():
+    await asyncio.to_thread(worker, asyncio.get_running_loop())
 ```
 Only rewritten when the task object is not used (`run_coroutine_threadsafe` returns a
 `concurrent.futures.Future`, not a task), when no `name=`/`context=` is passed and, for
@@ -150,12 +172,22 @@ one` after the future is already marked done.
 ```python
 def worker(fut):
     fut.set_result(compute())
+
+
+async def main():
+    fut = asyncio.get_running_loop().create_future()
+    await asyncio.to_thread(worker, fut)
 ```
 
 ## Use instead
 ```python
 def worker(fut):
     fut.get_loop().call_soon_threadsafe(fut.set_result, compute())
+
+
+async def main():
+    fut = asyncio.get_running_loop().create_future()
+    await asyncio.to_thread(worker, fut)
 ```
 The value is still computed in the thread; only the completion moves to the loop. Only rewritten
 when the call's return value is not used and the future expression can be repeated. If the future
@@ -187,16 +219,24 @@ be used in 'await' expression`.
 
 ## Example
 ```python
-async def main(executor):
-    fut = executor.submit(crunch, data)
-    return await fut
+from concurrent.futures import ThreadPoolExecutor
+
+
+async def main(data):
+    with ThreadPoolExecutor() as executor:
+        fut = executor.submit(crunch, data)
+        return await fut
 ```
 
 ## Use instead
 ```python
-async def main(executor):
-    fut = executor.submit(crunch, data)
-    return await asyncio.wrap_future(fut)
+from concurrent.futures import ThreadPoolExecutor
+
+
+async def main(data):
+    with ThreadPoolExecutor() as executor:
+        fut = executor.submit(crunch, data)
+        return await asyncio.wrap_future(fut)
 ```
 
 ## Fix safety
@@ -229,13 +269,23 @@ from a thread.
 
 ## Example
 ```python
+import threading
+
+
 def worker(task):
     print(task.result())
     task.add_done_callback(report)
+
+
+async def main():
+    threading.Thread(target=worker, args=(asyncio.create_task(job()),)).start()
 ```
 
 ## Use instead
 ```python
+import threading
+
+
 def _mirror_asyncio_future(future):
     ...  # inserted once per module by the fix
 
@@ -243,6 +293,10 @@ def _mirror_asyncio_future(future):
 def worker(task):
     print(_mirror_asyncio_future(task).result())
     task.get_loop().call_soon_threadsafe(task.add_done_callback, report)
+
+
+async def main():
+    threading.Thread(target=worker, args=(asyncio.create_task(job()),)).start()
 ```
 The inserted adapter returns a `concurrent.futures.Future` that mirrors the asyncio future: its
 done-callback is added on the future's loop through `call_soon_threadsafe` (so the adapter is

@@ -17,9 +17,11 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "unawaited"
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
     root = tmp_path / "proj"
-    shutil.copytree(FIXTURES / "cross_module" / "input", root)
-    shutil.copytree(FIXTURES / "src_layout_bases" / "input" / "src", root / "src")
-    for case in ("same_module_basic", "nested_and_closure", "sync_loop_holder", "neg_module_rebound"):
+    shutil.copytree(FIXTURES / "AM101_cross_module" / "input", root)
+    shutil.copytree(FIXTURES / "AM101_src_layout_bases" / "input" / "src", root / "src")
+    cases = ("AM101_same_module_basic", "AM101_nested_and_closure", "AM102_sync_loop_holder",
+             "AM101_negative_module_rebound")
+    for case in cases:
         shutil.copyfile(FIXTURES / f"{case}.py", root / f"{case}.py")
     (root / "pyproject.toml").write_text("")
     return root
@@ -62,8 +64,8 @@ def test_a_changed_file_is_analysed_again(tree: Path, tmp_path: Path, monkeypatc
     monkeypatch.chdir(tree)
     cached = Settings(jobs=1, cache=True, cache_dir=str(tmp_path / "cache"))
     before = _findings(engine.check(["."], cached))
-    text = (tree / "same_module_basic.py").read_text()
-    (tree / "same_module_basic.py").write_text(text.replace("    save(\n", "    await save(\n"))
+    text = (tree / "AM101_same_module_basic.py").read_text()
+    (tree / "AM101_same_module_basic.py").write_text(text.replace("    save(\n", "    await save(\n"))
     after = _findings(engine.check(["."], cached))
     assert len(after) == len(before) - 1
 

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from asyncmend import ruledocs
+from asyncmend import engine, ruledocs
 from asyncmend.cli import main
 from asyncmend.codemods.registry import ALL_RULES
+from asyncmend.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = ["## What it does", "## Why is this bad?", "## Example", "## Use instead", "## Fix safety", "## References"]
@@ -24,6 +25,29 @@ def test_rule_doc_has_ruffs_shape(rule) -> None:
     positions = [rule.doc.find(s + "\n") for s in SECTIONS]
     assert -1 not in positions, [s for s, p in zip(SECTIONS, positions) if p < 0]
     assert positions == sorted(positions)
+
+
+def _code_blocks(doc: str, heading: str) -> str:
+    """The ``python`` code blocks of a doc's section, one after the other."""
+    section = doc.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    return "\n".join(part.split("\n```", 1)[0] for part in section.split("```python\n")[1:])
+
+
+def _reported(rule, code: str, tmp_path: Path) -> list[str]:
+    """The rules ``check`` reports on ``code`` (a module that imports asyncio), ``rule`` selected too."""
+    path = tmp_path / "example.py"
+    path.write_text("import asyncio\n" + code + "\n", "utf-8")
+    run = engine.check([str(path)], Settings(jobs=1, extend_select=(rule.code,)))
+    assert not run.errors, [r.error for r in run.errors]
+    return [f.rule for f in run.findings]
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=[r.code for r in ALL_RULES])
+def test_doc_example_is_reported_and_use_instead_is_not(rule, tmp_path: Path) -> None:
+    """A doc's *Example* shows the rule's mistake and its *Use instead* the fixed code: run as they are
+    (the examples may leave out ``import asyncio``), the first is reported and the second is not."""
+    assert rule.code in _reported(rule, _code_blocks(rule.doc, "Example"), tmp_path)
+    assert rule.code not in _reported(rule, _code_blocks(rule.doc, "Use instead"), tmp_path)
 
 
 def test_codes_and_names_are_unique() -> None:

@@ -303,19 +303,6 @@ def test_cancel_in_an_async_generator_gets_an_unsafe_fix():
     assert finding.fix.safety == "unsafe"
 
 
-def _blocks(doc: str, heading: str) -> str:
-    section = doc.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
-    return "\n".join(part.split("\n```", 1)[0] for part in section.split("```python\n")[1:])
-
-
-@pytest.mark.parametrize("rule", drain_family.RULES, ids=[r.code for r in drain_family.RULES])
-def test_doc_example_is_found_and_use_instead_is_not(rule):
-    example = "import asyncio\n" + _blocks(rule.doc, "Example")
-    use_instead = "import asyncio\n" + _blocks(rule.doc, "Use instead")
-    assert rule.code in [f.rule for f in findings(example)]
-    assert rule.code not in [f.rule for f in findings(use_instead)]
-
-
 def test_thread_loop_whose_futures_are_waited_for_is_silent():
     code = """\
         import asyncio

@@ -1,9 +1,10 @@
 """Every golden fixture (tests/fixture_cases.py says how one is laid out).
 
 For each case: ``check`` reports exactly the findings of its snapshot (rule, position, fix safety);
-``fix --unsafe-fixes`` gives the expected file and ``fix`` (safe fixes only) the safe-only one (the same
-file where the case has no unsafe fix); both are idempotent; and the expected program runs clean under
-``python -X dev`` printing exactly its expected output.
+``fix --unsafe-fixes`` gives the expected file (the input unchanged where there is none) and ``fix``
+(safe fixes only) the safe-only one (the same result as with unsafe fixes where the case has no unsafe
+fix); both are idempotent; and the expected program runs clean under ``python -X dev`` printing exactly
+its expected output.
 
 ``ASYNCMEND_UPDATE_SNAPSHOTS=1 python -m pytest tests/test_fixtures.py`` writes the snapshots that are
 missing, for review before committing them; without it a missing snapshot fails.
@@ -11,7 +12,6 @@ missing, for review before committing them; without it a missing snapshot fails.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +21,7 @@ import pytest
 from asyncmend import engine
 from asyncmend.config import Settings
 
-from .fixture_cases import FIXTURES, Case, FixtureError, all_cases
+from .fixture_cases import FIXTURES, Case, FixtureError, all_cases, files
 
 CASES = all_cases()
 UPDATE = os.environ.get("ASYNCMEND_UPDATE_SNAPSHOTS") == "1"
@@ -43,24 +43,17 @@ ASYNCIO_TROUBLE = (
 )
 
 
-def _copy(case_path: Path, dest: Path, name: str) -> Path:
-    if case_path.is_dir():
-        shutil.copytree(case_path, dest / name)
-        return dest / name
-    (dest / name).mkdir()
-    target = dest / name / "main.py"
-    shutil.copyfile(case_path, target)
-    return target
+def _write(case: Case, tree: dict[str, bytes], dest: Path, name: str) -> Path:
+    """``tree`` (as ``files`` gives it) written under ``dest/name``: the folder of a folder case, the
+    file of a file case."""
+    for path, data in tree.items():
+        (dest / name / path).parent.mkdir(parents=True, exist_ok=True)
+        (dest / name / path).write_bytes(data)
+    return dest / name if case.is_folder else dest / name / "main.py"
 
 
-def _files(root: Path) -> dict[str, bytes]:
-    if root.is_file():
-        return {"main.py": root.read_bytes()}
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*.py"))
-        if "__pycache__" not in p.parts
-    }
+def _copy(case: Case, dest: Path, name: str) -> Path:
+    return _write(case, files(case.input), dest, name)
 
 
 def _settings(case: Case, unsafe: bool) -> Settings:
@@ -83,7 +76,7 @@ def _run(target: Path) -> subprocess.CompletedProcess:
 
 def findings_snapshot(case: Case, tmp_path: Path) -> str:
     """What ``check`` reports on the case, one ``[PATH:]LINE:COL: CODE SAFETY`` a line."""
-    target = _copy(case.input, tmp_path, "snapshot")
+    target = _copy(case, tmp_path, "snapshot")
     root = target.parent if target.is_file() else target
     run = engine.check([str(target)], _settings(case, unsafe=True))
     assert not run.errors, [(r.path, r.error) for r in run.errors]
@@ -125,58 +118,55 @@ def _has_unsafe_fix(case: Case) -> bool:
     return case.findings.exists() and " unsafe\n" in case.findings.read_text("utf-8")
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_unsafe_fixes_give_expected(case: Case, tmp_path: Path) -> None:
-    target = _copy(case.input, tmp_path, "work")
-    _fix(target, case, unsafe=True)
-    got = _files(target)
-    want = _files(case.expected)
+def _same_files(got: dict[str, bytes], want: dict[str, bytes]) -> None:
     assert got.keys() == want.keys()
     for name in want:
-        assert got[name].decode() == want[name].decode(), name
+        assert got[name].decode() == want[name].decode(), name  # a readable diff first
         assert got[name] == want[name], name
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_unsafe_fixes_give_expected(case: Case, tmp_path: Path) -> None:
+    target = _copy(case, tmp_path, "work")
+    _fix(target, case, unsafe=True)
+    _same_files(files(target), case.expected_files())
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_safe_fixes_give_safe_expected(case: Case, tmp_path: Path) -> None:
     """``fix`` without ``--unsafe-fixes``: the safe-only file where the case has an unsafe fix, else the
     same result as with unsafe fixes."""
-    target = _copy(case.input, tmp_path, "work")
+    target = _copy(case, tmp_path, "work")
     _fix(target, case, unsafe=False)
-    got = _files(target)
+    got = files(target)
     if not case.findings.exists():
         pytest.fail(f"{case.findings.relative_to(FIXTURES)} is missing: its findings say which runs differ")
     if not _has_unsafe_fix(case):
         assert not case.safe_expected.exists(), "no unsafe fix here: the safe-only file would be the expected one"
-        assert got == _files(case.expected)
-        return
-    if not case.safe_expected.exists() and UPDATE:
+    elif not case.safe_expected.exists():
+        if not UPDATE:
+            pytest.fail(f"{case.safe_expected.relative_to(FIXTURES)} is missing: the case has an unsafe fix; run "
+                        "ASYNCMEND_UPDATE_SNAPSHOTS=1 python -m pytest tests/test_fixtures.py, then review it")
+        expected = case.expected_files()
+        differs = {name: data for name, data in got.items() if expected.get(name) != data}
+        if not differs:
+            pytest.fail("an unsafe fix that changes nothing: fix gives what fix --unsafe-fixes gives")
         if case.is_folder:
-            shutil.copytree(target, case.safe_expected)
+            _write(case, differs, case.safe_expected.parent, case.safe_expected.name)
         else:
-            shutil.copyfile(target, case.safe_expected)
-    assert case.safe_expected.exists(), (
-        f"{case.safe_expected.relative_to(FIXTURES)} is missing: the case has an unsafe fix; run "
-        "ASYNCMEND_UPDATE_SNAPSHOTS=1 python -m pytest tests/test_fixtures.py, then review it"
-    )
-    want = _files(case.safe_expected)
-    assert got.keys() == want.keys()
-    for name in want:
-        assert got[name].decode() == want[name].decode(), name
-    assert want != _files(case.expected), "an unsafe fix that changes nothing"
+            case.safe_expected.write_bytes(differs["main.py"])
+    _same_files(got, case.safe_expected_files())
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_fix_is_idempotent(case: Case, tmp_path: Path) -> None:
-    target = _copy(case.expected, tmp_path, "work")
-    before = _files(target)
+    target = _write(case, case.expected_files(), tmp_path, "work")
     _fix(target, case, unsafe=True)
-    assert _files(target) == before
+    assert files(target) == case.expected_files()
     if case.safe_expected.exists():
-        target = _copy(case.safe_expected, tmp_path, "safe")
-        before = _files(target)
+        target = _write(case, case.safe_expected_files(), tmp_path, "safe")
         _fix(target, case, unsafe=False)
-        assert _files(target) == before
+        assert files(target) == case.safe_expected_files()
 
 
 RUNNABLE = [c for c in CASES if c.runnable]
@@ -184,7 +174,7 @@ RUNNABLE = [c for c in CASES if c.runnable]
 
 @pytest.mark.parametrize("case", RUNNABLE, ids=[c.id for c in RUNNABLE])
 def test_expected_runs_clean(case: Case, tmp_path: Path) -> None:
-    target = _copy(case.expected, tmp_path, "work")
+    target = _write(case, case.expected_files(), tmp_path, "work")
     proc = _run(target)
     assert proc.returncode == 0, proc.stderr
     for trouble in ASYNCIO_TROUBLE:
@@ -197,7 +187,7 @@ SHOWING = [c for c in CASES if "input-shows" in c.directives or "input-lacks" in
 
 @pytest.mark.parametrize("case", SHOWING, ids=[c.id for c in SHOWING])
 def test_input_shows_the_mistake(case: Case, tmp_path: Path) -> None:
-    target = _copy(case.input, tmp_path, "work")
+    target = _copy(case, tmp_path, "work")
     proc = _run(target)
     if "input-shows" in case.directives:
         assert case.directives["input-shows"] in proc.stdout + proc.stderr
@@ -214,39 +204,72 @@ def test_cases_not_runnable_have_no_output_snapshot() -> None:
 # The collector refuses what it cannot place.
 
 
-def _family(tmp_path: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
+def _family(tmp_path: Path, entries: dict[str, str]) -> Path:
+    for name, text in entries.items():
         (tmp_path / "fam" / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / "fam" / name).write_text(text)
     return tmp_path
 
 
+NEGATIVE = {"AM101_negative_a.py": "x = 1\n", "AM101_negative_a.findings.txt": ""}  # a case that holds
+FIXED = {"AM101_a.py": "x = 1\n", "AM101_a.expected.py": "x = 2\n", "AM101_a.findings.txt": "1:1: AM101 safe\n"}
+FOLDER = {"AM101_c/input/main.py": "x = 1\n", "AM101_c/input/m.py": "y = 1\n",
+          "AM101_c/expected/main.py": "x = 2\n", "AM101_c/findings.txt": "main.py:1:1: AM101 safe\n"}
+
+
 @pytest.mark.parametrize(
-    "files, message",
+    "entries, message",
     [
-        ({"a.py": "x = 1\n"}, "fam/a.py: no a.expected.py beside it"),
-        ({"a.expected.py": "x = 1\n"}, "fam/a.expected.py: no input a.py beside it"),
-        ({"a.py": "", "a.expected.py": "", "b.findings.txt": ""}, "fam/b.findings.txt: no input b.py"),
-        ({"a.py": "", "a.expected.py": "", "notes.md": ""}, "fam/notes.md: not a fixture file"),
-        ({"case/expected/main.py": ""}, "fam/case: a folder case needs input/ and expected/"),
-        ({"case/main.py": ""}, "fam/case: a folder case needs input/ and expected/"),
-        ({"case/input/main.py": "", "case/expected/main.py": "", "case/notes": ""}, "fam/case: unexpected notes"),
-        ({"case/input/x.txt": "", "case/expected/main.py": ""}, "fam/case: input/ holds no Python file"),
-        ({"a.py": "x = 1\n    # fixture: run=no\n", "a.expected.py": ""},
-         "fam/a.py:2: a `# fixture:` directive must start at column 0"),
-        ({"a.py": "x = 1  # fixture: run=no\n", "a.expected.py": ""}, "fam/a.py:1: a `# fixture:` directive"),
-        ({"case/input/main.py": "\n  # fixture: run=no\n", "case/expected/main.py": ""},
-         "fam/case/input/main.py:2: a `# fixture:` directive"),
-        ({"a.py": "# fixture: runs=no\n", "a.expected.py": ""}, "fam/a.py: bad directive 'runs=no'"),
-        ({"a.py": "# fixture: run=maybe\n", "a.expected.py": ""}, "fam/a.py: run= must be one of yes, no"),
-        ({"a.py": "# fixture: options=unsafe_fixes=false\n", "a.expected.py": ""},
-         "fam/a.py: options unsafe_fixes are not case options"),
+        ({"AM101_a.py": "x = 1\n"},
+         "fam/AM101_a.py: neither AM101_a.expected.py nor AM101_a.findings.txt beside it"),
+        ({"AM101_a.expected.py": "x = 1\n"}, "fam/AM101_a.expected.py: no input AM101_a.py beside it"),
+        ({**NEGATIVE, "b.findings.txt": ""}, "fam/b.findings.txt: no input b.py"),
+        ({**NEGATIVE, "notes.md": ""}, "fam/notes.md: not a fixture file"),
+        ({"AM101_c/expected/main.py": ""}, "fam/AM101_c: a folder case needs input/"),
+        ({"AM101_c/main.py": ""}, "fam/AM101_c: a folder case needs input/"),
+        ({**FOLDER, "AM101_c/notes": ""}, "fam/AM101_c: unexpected notes"),
+        ({"AM101_c/input/x.txt": "", "AM101_c/findings.txt": ""}, "fam/AM101_c: input/ holds no Python file"),
+        ({**NEGATIVE, "AM101_negative_a.py": "x = 1\n    # fixture: run=no\n"},
+         "fam/AM101_negative_a.py:2: a `# fixture:` directive must start at column 0"),
+        ({**NEGATIVE, "AM101_negative_a.py": "x = 1  # fixture: run=no\n"},
+         "fam/AM101_negative_a.py:1: a `# fixture:` directive"),
+        ({**FOLDER, "AM101_c/input/main.py": "\n  # fixture: run=no\n"},
+         "fam/AM101_c/input/main.py:2: a `# fixture:` directive"),
+        ({**NEGATIVE, "AM101_negative_a.py": "# fixture: runs=no\n"},
+         "fam/AM101_negative_a.py: bad directive 'runs=no'"),
+        ({**NEGATIVE, "AM101_negative_a.py": "# fixture: run=maybe\n"},
+         "fam/AM101_negative_a.py: run= must be one of yes, no"),
+        ({**NEGATIVE, "AM101_negative_a.py": "# fixture: options=unsafe_fixes=false\n"},
+         "fam/AM101_negative_a.py: options unsafe_fixes are not case options"),
         ({"stray.py": ""}, "fixtures/: files outside a family folder: stray.py"),
+        # named after a rule that exists, which its findings show unless the case is a negative one
+        ({"a.py": "x = 1\n", "a.findings.txt": ""}, "fam/a.py: a case is named after the rule it is about"),
+        ({"AM999_a.py": "x = 1\n", "AM999_a.findings.txt": "1:1: AM999 safe\n"},
+         "fam/AM999_a.py: a case is named after the rule it is about"),
+        ({"am101_a.py": "x = 1\n", "am101_a.findings.txt": ""}, "fam/am101_a.py: a case is named after"),
+        ({"AM101/input/main.py": "x = 1\n", "AM101/findings.txt": ""}, "fam/AM101: a case is named after"),
+        ({**FIXED, "AM101_a.findings.txt": "1:1: AM102 safe\n"}, "fam/AM101_a.findings.txt: no AM101 finding"),
+        ({"AM101_a.py": "x = 1\n", "AM101_a.findings.txt": ""}, "fam/AM101_a.findings.txt: no AM101 finding"),
+        ({**FOLDER, "AM101_c/findings.txt": "main.py:1:1: AM102 safe\n"},
+         "fam/AM101_c/findings.txt: no AM101 finding"),
+        # no byte-identical twin of what an absent file stands for
+        ({**FIXED, "AM101_a.expected.py": "x = 1\n"},
+         "fam/AM101_a.expected.py: a byte-identical twin of the input"),
+        ({**FIXED, "AM101_a.safe.expected.py": "x = 2\n"},
+         "fam/AM101_a.safe.expected.py: a byte-identical twin of the expected result"),
+        ({**NEGATIVE, "AM101_negative_a.safe.expected.py": "x = 1\n"},
+         "fam/AM101_negative_a.safe.expected.py: a byte-identical twin of the expected result"),
+        ({**FOLDER, "AM101_c/expected/m.py": "y = 1\n"},
+         "fam/AM101_c/expected/m.py: a byte-identical twin of the input"),
+        ({**FOLDER, "AM101_c/safe-expected/main.py": "x = 2\n"},
+         "fam/AM101_c/safe-expected/main.py: a byte-identical twin of the expected result"),
+        ({**FOLDER, "AM101_c/expected/other.py": "z = 1\n"},
+         "fam/AM101_c/expected/other.py: no such file in the input"),
     ],
 )
-def test_collector_fails_on_what_it_cannot_place(tmp_path: Path, files: dict[str, str], message: str) -> None:
-    root = _family(tmp_path, {k: v for k, v in files.items() if k != "stray.py"})
-    if "stray.py" in files:
+def test_collector_fails_on_what_it_cannot_place(tmp_path: Path, entries: dict[str, str], message: str) -> None:
+    root = _family(tmp_path, {k: v for k, v in entries.items() if k != "stray.py"})
+    if "stray.py" in entries:
         (root / "stray.py").write_text("")
     with pytest.raises(FixtureError) as info:
         all_cases(root)
@@ -255,14 +278,25 @@ def test_collector_fails_on_what_it_cannot_place(tmp_path: Path, files: dict[str
 
 def test_collector_takes_a_complete_family(tmp_path: Path) -> None:
     root = _family(tmp_path, {
-        "a.py": "# fixture: run=no; options=unawaited_fix=task\n", "a.expected.py": "", "a.findings.txt": "",
-        "a.safe.expected.py": "", "a.expected.out": "",
-        "b/input/main.py": "# fixture: input-shows=boom\n", "b/expected/main.py": "", "b/findings.txt": "",
+        **FIXED, "AM101_a.py": "# fixture: run=no; options=unawaited_fix=task\nx = 1\n",
+        "AM101_a.safe.expected.py": "x = 3\n", "AM101_a.expected.out": "",
+        "AM102_b/input/main.py": "# fixture: input-shows=boom\n", "AM102_b/input/m.py": "y = 1\n",
+        "AM102_b/expected/main.py": "", "AM102_b/findings.txt": "main.py:1:1: AM102 safe\n",
+        **NEGATIVE,
     })
-    a, b = all_cases(root)
-    assert (a.id, a.runnable, a.options(), a.is_folder) == ("fam/a", False, {"unawaited_fix": "task"}, False)
+    a, negative, b = all_cases(root)
+    assert (a.id, a.rule, a.negative, a.runnable, a.options(), a.is_folder) == (
+        "fam/AM101_a", "AM101", False, False, {"unawaited_fix": "task"}, False)
     assert (a.expected.name, a.safe_expected.name, a.findings.name) == (
-        "a.expected.py", "a.safe.expected.py", "a.findings.txt")
-    assert (b.id, b.runnable, b.directives, b.is_folder) == ("fam/b", True, {"input-shows": "boom"}, True)
+        "AM101_a.expected.py", "AM101_a.safe.expected.py", "AM101_a.findings.txt")
+    assert (a.expected_files(), a.safe_expected_files()) == ({"main.py": b"x = 2\n"}, {"main.py": b"x = 3\n"})
+    assert (b.id, b.rule, b.runnable, b.directives, b.is_folder) == (
+        "fam/AM102_b", "AM102", True, {"input-shows": "boom"}, True)
     assert (b.expected.name, b.safe_expected.name, b.expected_out.name) == ("expected", "safe-expected",
                                                                            "expected.out")
+    # a folder's expected/ holds the files the fix changes; safe-expected/, absent, stands for it
+    assert b.expected_files() == b.safe_expected_files() == {"main.py": b"", "m.py": b"y = 1\n"}
+    # no expected file: the fix leaves the input as it is
+    assert (negative.id, negative.rule, negative.negative, negative.expected.exists()) == (
+        "fam/AM101_negative_a", "AM101", True, False)
+    assert negative.expected_files() == negative.safe_expected_files() == {"main.py": b"x = 1\n"}
