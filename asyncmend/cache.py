@@ -2,7 +2,10 @@
 
 Entries are keyed by the file's path as given, whether it was analysed fully or only for the index,
 and its content hash; the whole cache is keyed by the tool's own code, the Python version and the
-settings that change what an analysis holds. One file per project and key, replaced atomically, so
+settings that change what an analysis holds. Each entry also keeps the file's ``stat`` stamp (size,
+mtime, inode), as ruff and git do, so a warm run knows an unchanged file without reading it; a stamp
+is kept only when the file was last modified well before it was read, since a change within the
+file system's timestamp granularity could otherwise keep size and mtime ("racy git"). One file per project and key, replaced atomically, so
 concurrent runs never see a half-written cache (the last writer wins). The folder holds a
 ``.gitignore`` so it is never committed.
 """
@@ -14,9 +17,12 @@ import os
 import pickle
 import sys
 import tempfile
+import time
 from pathlib import Path
 
-_FORMAT = 1
+_FORMAT = 2
+# How long before it is read a file must have last changed for its stat stamp to be trusted.
+_RACY_NS = 2_000_000_000
 # The folders of the tool's own code: in a checkout, ``codemods/`` is not inside ``asyncmend/`` (see
 # pyproject.toml), so each package is found where it would be imported from.
 _PACKAGES = ("asyncmend", "asyncmend.codemods")
@@ -33,6 +39,10 @@ def _code_fingerprint() -> str:
                 st = entry.stat()
                 h.update(f"{package}/{entry.name}:{st.st_size}:{st.st_mtime_ns}".encode())
     return h.hexdigest()
+
+
+def stamp(st: os.stat_result) -> tuple[int, int, int]:
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 class AnalysisCache:
@@ -54,8 +64,19 @@ class AnalysisCache:
         entry = self.entries.get(key)
         return entry[1] if entry is not None and entry[0] == digest else None
 
-    def put(self, key: tuple, digest: str, analysis) -> None:
-        self.entries[key] = (digest, analysis)
+    def unchanged(self, key: tuple, st: os.stat_result):
+        """The analysis of a file whose stat stamp is the one recorded with it, else ``None``."""
+        entry = self.entries.get(key)
+        return entry[1] if entry is not None and entry[2] is not None and entry[2] == stamp(st) else None
+
+    def put(self, key: tuple, digest: str, analysis, st: os.stat_result | None = None) -> None:
+        """Keep ``analysis`` of the content ``digest``; ``st``, the file's stat taken before it was
+        read, lets the next run skip reading it when nothing about it has changed."""
+        trusted = st is not None and time.time_ns() - st.st_mtime_ns > _RACY_NS
+        old = self.entries.get(key)
+        if old is not None and old[0] == digest and old[1] is analysis and old[2] == (stamp(st) if trusted else None):
+            return
+        self.entries[key] = (digest, analysis, stamp(st) if trusted else None)
         self.dirty = True
 
     def save(self) -> None:

@@ -182,28 +182,36 @@ def _run_jobs(
     results: list[_Analysis | None] = [None] * len(jobs)
     todo = []
     for i, (path, index_only) in enumerate(jobs):
+        # A file's own configuration may say whether generated files are skipped: part of the key.
+        key = (path, index_only, settings.for_path(path).include_generated)
         try:
+            st = os.stat(path)
+            hit = cache.unchanged(key, st) if cache is not None else None
+            if hit is not None:  # same size, mtime and inode as when it was analysed: not read again
+                results[i] = hit
+                continue
             with open(path, "rb") as f:
                 raw = f.read()
         except OSError as exc:
             results[i] = _Analysis(path, error=f"cannot read: {exc.strerror or exc}", skipped=index_only)
             continue
+        digest = content_digest(raw)
         if index_only and not _may_define_coroutines(raw, path):
             results[i] = _Analysis(path, skipped=True)
+            if cache is not None:
+                cache.put(key, digest, results[i], st)
             continue
-        digest = content_digest(raw)
-        # A file's own configuration may say whether generated files are skipped: part of the key.
-        key = (path, index_only, settings.for_path(path).include_generated)
         hit = cache.get(key, digest) if cache is not None else None
-        if hit is not None:
+        if hit is not None:  # touched, not changed
             results[i] = hit
+            cache.put(key, digest, hit, st)
         else:
-            todo.append((i, digest, key, (path, raw, settings, index_only)))
-    done = _map(_analyze_bytes, [job for _, _, _, job in todo], _jobs(settings), progress, "Checking")
-    for (i, digest, key, _), analysis in zip(todo, done):
+            todo.append((i, digest, key, st, (path, raw, settings, index_only)))
+    done = _map(_analyze_bytes, [job for *_, job in todo], _jobs(settings), progress, "Checking")
+    for (i, digest, key, st, _), analysis in zip(todo, done):
         results[i] = analysis
         if cache is not None:
-            cache.put(key, digest, analysis)
+            cache.put(key, digest, analysis, st)
     return results
 
 

@@ -1,6 +1,7 @@
 """Cold, warm and sharded runs find exactly the same things; a warm run parses nothing unchanged."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -94,3 +95,52 @@ def test_cli_cache_folder_and_shard_option(tree: Path, monkeypatch) -> None:
     assert result.exit_code == 0, result.output
     result = runner.invoke(main, ["check", "--shard", "1/1", "--index", "idx.json", "."])
     assert result.exit_code == 1 and "AM101" in result.stdout
+
+
+def _age(tree: Path, seconds: int = 60) -> None:
+    """Make every file look last changed a minute ago, as files are that a warm run meets."""
+    for f in tree.rglob("*.py"):
+        st = f.stat()
+        os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns - seconds * 10**9))
+
+
+def test_a_warm_run_reads_no_unchanged_file(tree: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tree)
+    _age(tree)
+    cached = Settings(jobs=1, cache=True, cache_dir=str(tmp_path / "cache"))
+    cold = _findings(engine.check(["."], cached))
+    opened = []
+    real_open = open
+
+    def watching_open(path, *args, **kwargs):
+        if str(path).endswith(".py"):
+            opened.append(str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "open", watching_open, raising=False)
+    assert _findings(engine.check(["."], cached)) == cold
+    assert opened == []
+    # touched, not changed: read once (the digest says it is the same), then known by its stamp again
+    touched = tree / "AM101_same_module_basic.py"
+    os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9))
+    assert _findings(engine.check(["."], cached)) == cold
+    assert opened == ["AM101_same_module_basic.py"]
+    assert _findings(engine.check(["."], cached)) == cold
+    assert opened == ["AM101_same_module_basic.py"]
+
+
+def test_a_change_that_keeps_size_and_mtime_is_seen_while_the_stamp_is_fresh(tree: Path, tmp_path: Path,
+                                                                             monkeypatch) -> None:
+    # a file changed again within the file system's timestamp granularity keeps its size and mtime:
+    # its stamp is trusted only once it is older than that, so the change is still read
+    monkeypatch.chdir(tree)
+    cached = Settings(jobs=1, cache=True, cache_dir=str(tmp_path / "cache"))
+    before = _findings(engine.check(["."], cached))
+    f = tree / "AM101_same_module_basic.py"
+    st = f.stat()
+    text = f.read_text()
+    f.write_text(text.replace("    save(\n", "    save (\n", 1).replace("\n\n\n", "\n\n", 1))
+    assert f.stat().st_size == st.st_size
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+    after = _findings(engine.check(["."], cached))
+    assert after != before
