@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .model import AsyncmendError
+from .semantic import SemanticModel
 
 
 @dataclass
@@ -82,6 +83,11 @@ class SourceFile:
     #: The file parses only with the Python 3.6 grammar (``async``/``await`` as names): it is
     #: analysed, but LibCST cannot parse it, so it is never rewritten.
     legacy = False
+
+    @cached_property
+    def semantic(self) -> SemanticModel:
+        """The file's semantic model (scopes, bindings, names), built once and shared by every rule."""
+        return SemanticModel(self.tree)
 
     @cached_property
     def symtable_text(self) -> str:
