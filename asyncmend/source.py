@@ -90,13 +90,6 @@ class SourceFile:
         return SemanticModel(self.tree)
 
     @cached_property
-    def symtable_text(self) -> str:
-        """The text ``symtable`` can read: for a legacy file, ``async``/``await`` used as names are
-        renamed (same length, same lines); scoping is unchanged, only those names are not known."""
-        self.tree  # noqa: B018 - decides ``legacy``
-        return rename_soft_keywords(self.text)[0] if self.legacy else self.text
-
-    @cached_property
     def lines(self) -> list[str]:
         return split_lines(self.text)
 

@@ -323,6 +323,31 @@ def test_free_names_avoid_the_scope_and_what_nested_scopes_see():
     assert m.free("list", "asyncio", "x") == "x"
 
 
+@pytest.mark.parametrize(
+    "code",
+    [
+        "from __future__ import *\n",
+        "from __future__ import braces\n",
+        '"doc"\nfrom __future__ import annotations\n',
+        "nonlocal x\n",
+        "def f(a):\n    global a\n",
+        "def f(a):\n    nonlocal a\n",
+        "def f():\n    global x\n    nonlocal x\n",
+        "def f():\n    nonlocal x\n",
+        "x = 1\nclass C:\n    def f(self):\n        nonlocal x\n",
+        "def g():\n    x = 1\n    class C:\n        def f(self):\n            nonlocal x\n",
+        "def g():\n    x = 1\n    class C:\n        nonlocal x\n",
+    ],
+)
+def test_compile_errors_are_those_of_symtable(code):
+    try:
+        symtable.symtable(code, "<test>", "exec")
+        expected = None
+    except SyntaxError as exc:
+        expected = (exc.msg, exc.lineno)
+    assert model(code).compile_error() == expected
+
+
 # -- symtable as the oracle ------------------------------------------------------------------------
 
 _SCOPE_NAMES = {ast.ListComp: "listcomp", ast.SetComp: "setcomp", ast.DictComp: "dictcomp", ast.GeneratorExp: "genexpr"}

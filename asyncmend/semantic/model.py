@@ -1,12 +1,14 @@
 """``SemanticModel``: the questions rules ask about one file's names."""
 from __future__ import annotations
 
+import __future__
 import ast
 import builtins
 from typing import Iterator, Optional
 
 from .scopes import (
-    CLASS, FREE, FROM_IMPORT, GLOBAL_EXPLICIT, GLOBAL_IMPLICIT, IMPORT, LOCAL, MODULE, RESERVED, Binding, Scope,
+    CLASS, FREE, FROM_IMPORT, GLOBAL_EXPLICIT, GLOBAL_IMPLICIT, IMPORT, LOCAL, MODULE, PARAMETER, RESERVED, Binding,
+    Scope,
 )
 from .walk import Walk
 
@@ -41,6 +43,35 @@ class SemanticModel(Walk):
                 self._global_bindings.setdefault(name, []).extend(scope.bindings.get(name, ()))
 
     # -- questions ---------------------------------------------------------------------------------
+
+    def compile_error(self) -> Optional[tuple[str, int]]:
+        """The error (message, line) CPython's symbol-table pass (``symtable``) raises for this tree,
+        which ``ast`` accepts: an unknown ``__future__`` feature, ``nonlocal`` at module level or
+        without a binding, a parameter declared ``global``/``nonlocal``, a name declared both. Not
+        checked: names used before their ``global`` declaration. None when there is none of these."""
+        for stmt in self.tree.body:
+            if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
+                for alias in stmt.names:
+                    if alias.name == "braces":
+                        return "not a chance", stmt.lineno
+                    if alias.name not in __future__.all_feature_names:
+                        return f"future feature {alias.name} is not defined", stmt.lineno
+        for scope in self.scopes:
+            for stmt in scope.statements:
+                if not isinstance(stmt, (ast.Global, ast.Nonlocal)):
+                    continue
+                for name in stmt.names:
+                    if isinstance(stmt, ast.Nonlocal) and scope.kind == MODULE:
+                        return "nonlocal declaration not allowed at module level", stmt.lineno
+                    if any(b.kind == PARAMETER for b in scope.bindings.get(name, ())):
+                        what = "global" if isinstance(stmt, ast.Global) else "nonlocal"
+                        return f"name '{name}' is parameter and {what}", stmt.lineno
+                    if name in scope.globals and name in scope.nonlocals:
+                        return f"name '{name}' is nonlocal and global", stmt.lineno
+                    if isinstance(stmt, ast.Nonlocal) and self._enclosing_function_binding(name, scope) is None:
+                        return f"no binding for nonlocal '{name}' found", stmt.lineno
+        return None
+
 
     def scope_of(self, node: ast.AST) -> Scope:
         """The scope a statement or expression runs in (the module for a node the walk did not see)."""
