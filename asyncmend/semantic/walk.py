@@ -11,7 +11,7 @@ from .scopes import (
 )
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_COMPREHENSIONS = frozenset({ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp})
 _MATCH_NAMES = tuple(getattr(ast, n) for n in ("MatchAs", "MatchStar") if hasattr(ast, n))  # 3.10+
 _MATCH_REST = getattr(ast, "MatchMapping", ())
 
@@ -38,7 +38,9 @@ class Walk:
     def _statement(self, stmt: ast.stmt, scope: Scope, tc: bool) -> None:
         self._scope_of[id(stmt)] = scope
         scope.statements.append(stmt)
-        if isinstance(stmt, _FUNCTIONS):
+        if type(stmt) is ast.Expr:  # the most common statement first
+            self._expressions([stmt.value], scope)
+        elif isinstance(stmt, _FUNCTIONS):
             self._expressions(stmt.decorator_list, scope)
             self._arguments(stmt.args, scope)
             self._annotation(stmt.returns, scope)
@@ -160,7 +162,8 @@ class Walk:
             return
         if self.future_annotations:  # not evaluated: resolved where written, read by no one
             for node in ast.walk(expr):
-                self._scope_of[id(node)] = scope
+                if type(node) is ast.Name:
+                    self._scope_of[id(node)] = scope
         else:
             self._expressions([expr], scope)
 
@@ -200,51 +203,74 @@ class Walk:
         self._expressions(read, scope)
 
     def _expressions(self, roots: list, scope: Scope) -> None:
+        # The hot loop of the model: dispatch on the exact type, and a per-type list of child fields.
         todo = [(root, scope) for root in roots]
+        scope_of, pop, push = self._scope_of, todo.pop, todo.append
         while todo:
-            node, here = todo.pop()
-            self._scope_of[id(node)] = here
-            if isinstance(node, ast.Name):
-                if isinstance(node.ctx, ast.Load):
+            node, here = pop()
+            cls = type(node)
+            if cls is ast.Name:
+                scope_of[id(node)] = here
+                if type(node.ctx) is ast.Load:
                     here.references.setdefault(node.id, []).append(node)
                     if node.id == "super" and here.is_function:
                         here.references.setdefault("__class__", [])
-                continue  # stores are bound by the statements (targets) and walruses that make them
-            if isinstance(node, ast.NamedExpr):
-                target, inner = here, []
-                while target.kind == COMPREHENSION:
-                    inner.append(target)
-                    target = target.parent
-                declared = target.kind == MODULE or node.target.id in target.globals
-                for comprehension in inner:  # as if each declared it ``global`` or ``nonlocal``
-                    (comprehension.globals if declared else comprehension.nonlocals).add(node.target.id)
-                self._scope_of[id(node.target)] = here
-                self._bind(target, node.target.id, WALRUS, node.target, node, False, value=node.value)
-                todo.append((node.value, here))
-            elif isinstance(node, ast.Lambda):
+                # stores are bound by the statements (targets) and walruses that make them
+            elif cls is ast.Attribute:
+                push((node.value, here))
+            elif cls is ast.Call:
+                push((node.func, here))
+                for item in node.args:
+                    push((item, here))
+                for item in node.keywords:
+                    push((item.value, here))
+            elif cls is ast.Constant:
+                pass
+            elif cls is ast.NamedExpr:
+                self._walrus(node, here)
+                push((node.value, here))
+            elif cls is ast.Lambda:
                 self._arguments(node.args, here)
                 inner = self._open(LAMBDA, node, here)
                 self._parameters(node.args, inner, node)
-                todo.append((node.body, inner))
-            elif isinstance(node, _COMPREHENSIONS):
+                push((node.body, inner))
+            elif cls in _COMPREHENSIONS:
                 gens = node.generators
-                todo.append((gens[0].iter, here))
+                push((gens[0].iter, here))
                 inner = self._open(COMPREHENSION, node, here)
                 for i, gen in enumerate(gens):
                     if i:
-                        todo.append((gen.iter, inner))
+                        push((gen.iter, inner))
                     self._target(gen.target, inner, COMPREHENSION_TARGET, gen, False)
                     todo.extend((cond, inner) for cond in gen.ifs)
                 todo.extend((getattr(node, part), inner) for part in ("elt", "key", "value") if hasattr(node, part))
             else:
-                for name in node._fields:  # ast.iter_child_nodes, without the shared Load/Store nodes
-                    if name == "ctx":
-                        continue
+                fields = _CHILD_FIELDS.get(cls)
+                if fields is None:  # ast.iter_child_nodes, without the shared Load/Store nodes
+                    fields = _CHILD_FIELDS[cls] = tuple(f for f in cls._fields if f != "ctx")
+                for name in fields:
                     value = getattr(node, name, None)
-                    if isinstance(value, list):
-                        todo.extend((item, here) for item in value if isinstance(item, ast.AST))
+                    if type(value) is list:
+                        for item in value:
+                            if isinstance(item, ast.AST):
+                                push((item, here))
                     elif isinstance(value, ast.AST):
-                        todo.append((value, here))
+                        push((value, here))
+
+    def _walrus(self, node: ast.NamedExpr, here: Scope) -> None:
+        """``(x := ...)`` binds in the nearest scope that is not a comprehension."""
+        target, inner = here, []
+        while target.kind == COMPREHENSION:
+            inner.append(target)
+            target = target.parent
+        declared = target.kind == MODULE or node.target.id in target.globals
+        for comprehension in inner:  # as if each declared it ``global`` or ``nonlocal``
+            (comprehension.globals if declared else comprehension.nonlocals).add(node.target.id)
+        self._scope_of[id(node.target)] = here
+        self._bind(target, node.target.id, WALRUS, node.target, node, False, value=node.value)
+
+
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _is_type_checking(test: ast.expr) -> bool:
