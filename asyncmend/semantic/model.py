@@ -74,7 +74,7 @@ class SemanticModel(Walk):
 
 
     def scope_of(self, node: ast.AST) -> Scope:
-        """The scope a statement or expression runs in (the module for a node the walk did not see)."""
+        """The scope a statement, name, argument or except clause runs in (the module for other nodes)."""
         return self._scope_of.get(id(node), self.module)
 
     def scope_for(self, node: ast.AST) -> Optional[Scope]:
