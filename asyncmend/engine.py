@@ -140,8 +140,8 @@ def _analyze_source(
         return _Analysis(src.path, skipped=True)
     try:
         with warnings.catch_warnings():
-            # symtable compiles the file again: with warnings as errors (-W error), an invalid escape
-            # sequence would become a SyntaxError, and from Python 3.12 it prints a SyntaxWarning.
+            # Parsing warns of an invalid escape sequence: from Python 3.12 a SyntaxWarning printed
+            # into our output, and with warnings as errors (-W error) a SyntaxError.
             warnings.simplefilter("ignore")
             src.tree  # noqa: B018 - parse once, here
             summary = summarize(src, module, is_package, with_calls=not index_only)
@@ -152,7 +152,7 @@ def _analyze_source(
         return _Analysis(src.path, error=str(exc))
     except RecursionError:
         return _Analysis(src.path, error="cannot analyse: too deeply nested")
-    except SyntaxError as exc:  # from symtable: parses, yet the compiler rejects it
+    except SyntaxError as exc:  # from the summary: parses, yet the compiler rejects it
         where = f" (line {exc.lineno})" if exc.lineno else ""
         return _Analysis(src.path, error=f"cannot compile: {exc.msg}{where}")
     except Exception as exc:  # a bug must cost one file, not the run

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .model import AsyncmendError
+from .semantic import SemanticModel
 
 
 @dataclass
@@ -84,11 +85,9 @@ class SourceFile:
     legacy = False
 
     @cached_property
-    def symtable_text(self) -> str:
-        """The text ``symtable`` can read: for a legacy file, ``async``/``await`` used as names are
-        renamed (same length, same lines); scoping is unchanged, only those names are not known."""
-        self.tree  # noqa: B018 - decides ``legacy``
-        return rename_soft_keywords(self.text)[0] if self.legacy else self.text
+    def semantic(self) -> SemanticModel:
+        """The file's semantic model (scopes, bindings, names), built once and shared by every rule."""
+        return SemanticModel(self.tree)
 
     @cached_property
     def lines(self) -> list[str]:

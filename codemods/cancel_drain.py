@@ -237,7 +237,7 @@ class _Shapes:
         if cancel.via and cancel.tasks.kind != "generator":
             tasks = cancel.via
         else:
-            tasks = self.file.names.free("pending", "pending_tasks", scope=scope.node)
+            tasks = self.file.semantic.free("pending", "pending_tasks", scope=scope.node)
             code.append(f"{tasks} = {aio}.all_tasks({loop_text})")
         code.append(
             f"if {tasks}:\n    {loop_text}.run_until_complete({aio}.gather(*{tasks}, return_exceptions=True))"
@@ -346,7 +346,7 @@ class _Shapes:
         edits = []
         if cancel.helper is not None:
             # the set the helper is about to cancel, taken just before it runs
-            name = self.file.names.free("tasks", "cancelled_tasks", "pending_tasks", scope=scope.node)
+            name = self.file.semantic.free("tasks", "cancelled_tasks", "pending_tasks", scope=scope.node)
             loop = self.file.text(tasks.loop) if tasks.loop is not None else ""
             var = next(v for v in ("t", "task") if v != aio and v not in loop)
             value = f"[{var} for {var} in {aio}.all_tasks({loop}) if {var} is not {aio}.current_task()]"
@@ -356,7 +356,7 @@ class _Shapes:
             if not tasks.excludes_current:
                 edits.append(self.file.expression_edit(cancel.assign.value, self._without_current(tasks, tasks.kind)))
         else:
-            name = self.file.names.free("tasks", "cancelled_tasks", "pending_tasks", scope=scope.node)
+            name = self.file.semantic.free("tasks", "cancelled_tasks", "pending_tasks", scope=scope.node)
             if not tasks.excludes_current:
                 value = self._without_current(tasks, "list")
             elif tasks.kind == "generator":

@@ -13,8 +13,9 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from asyncmend.semantic import SemanticModel
+
 from .flow import Scope, start
-from .names import Names
 
 ALL_TASKS = {"asyncio.all_tasks", "asyncio.tasks.all_tasks"}
 CURRENT_TASK = {"asyncio.current_task", "asyncio.tasks.current_task"}
@@ -60,11 +61,11 @@ class CancelAll:
 class TaskExprs:
     """Questions about one file's asyncio expressions, answered within a scope."""
 
-    def __init__(self, names: Names):
-        self.names = names
+    def __init__(self, semantic: SemanticModel):
+        self.semantic = semantic
 
     def qual(self, expr: ast.expr) -> str | None:
-        return self.names.qualname(expr)
+        return self.semantic.qualname(expr)
 
     def is_call_to(self, expr: ast.AST, quals) -> bool:
         return isinstance(expr, ast.Call) and self.qual(expr.func) in quals
@@ -82,9 +83,6 @@ class TaskExprs:
             value = single_assignment(scope, expr.id)
             return value is not None and self.is_current_task(value, scope)
         return False
-
-    def is_builtin(self, expr: ast.expr, name: str) -> bool:
-        return isinstance(expr, ast.Name) and expr.id == name and name not in self.names.bindings
 
     def is_loop(self, expr: ast.expr, scope: Scope) -> bool:
         """A plausible event loop: named ``*loop*``, or got from asyncio's loop functions."""
@@ -143,7 +141,7 @@ class TaskExprs:
                 )
                 return TaskSet(expr, expr, loop, "set", False, expr)
             for name, kind in _WRAPPERS.items():
-                if self.is_builtin(expr.func, name) and len(expr.args) == 1 and not expr.keywords:
+                if self.semantic.is_builtin(expr.func, name) and len(expr.args) == 1 and not expr.keywords:
                     inner = self.task_set(expr.args[0], scope)
                     if inner is not None:
                         return TaskSet(expr, inner.call, inner.loop, kind, inner.excludes_current, inner.expr)

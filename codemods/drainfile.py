@@ -1,5 +1,6 @@
-"""One file as the drain family sees it: its scopes, names and asyncio expressions, its text, and
-how findings and edit plans (``edits``) are made from ``ast`` positions."""
+"""One file as the drain family sees it: its statement order (``flow``), its names (the file's semantic
+model), its asyncio expressions, its text, and how findings and edit plans (``edits``) are made from
+``ast`` positions."""
 from __future__ import annotations
 
 import ast
@@ -9,7 +10,6 @@ from asyncmend.model import Finding, Fix, Rule
 
 from .cancels import TaskExprs
 from .flow import Scope, scopes
-from .names import Names
 
 if TYPE_CHECKING:
     from asyncmend.source import SourceFile
@@ -39,10 +39,10 @@ class DrainFile:
     def __init__(self, src: "SourceFile"):
         self.src = src
         self.scopes = scopes(src.tree)
-        self.names = Names(src.tree, src.symtable_text, self.scopes)
-        self.exprs = TaskExprs(self.names)
+        self.semantic = src.semantic
+        self.exprs = TaskExprs(self.semantic)
         self.module = self.scopes[0]
-        self.asyncio = self.names.module_ref("asyncio")
+        self.asyncio = self.semantic.module_ref("asyncio")
         self.scope_of = {key: s for s in self.scopes for key in s.owner}
         self.defined_in = {id(stmt): s for s in self.scopes for stmt in s.statements}
         self.scope_of_def = {id(s.node): s for s in self.scopes}
@@ -172,8 +172,8 @@ class DrainFile:
                 break
             index -= 1
             anchor = block[index]
-        pending = self.names.free("pending", "pending_tasks", scope=scope.node)
-        task = self.names.free("task", "pending_task", scope=scope.node)
+        pending = self.semantic.free("pending", "pending_tasks", scope=scope.node)
+        task = self.semantic.free("task", "pending_task", scope=scope.node)
         code = [
             f"{pending} = {aio}.all_tasks({loop_text})",
             f"for {task} in {pending}:\n    {task}.cancel()",

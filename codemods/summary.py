@@ -1,9 +1,10 @@
-"""Per-file summary: what a module defines and which bare calls it makes, from ``ast`` and ``symtable``.
+"""Per-file summary: what a module defines and which bare calls it makes, from ``ast`` and the file's
+semantic model.
 
 One pass over the ``ast`` collects every binding of every scope (``def``, ``class``, imports,
-assignments, parameters, ...). ``symtable`` then says, for each name called as a bare statement, which
-scope owns it, exactly as the compiler does (locals, ``global``/``nonlocal``, closures, class scopes
-being skipped). A callee counts as a coroutine function only when *every* binding of its name in the
+assignments, parameters, ...). The semantic model (``asyncmend.semantic``) then says, for each name
+called as a bare statement, which scope owns it, as the compiler does (locals, ``global``/``nonlocal``,
+closures, class scopes being skipped). A callee counts as a coroutine function only when *every* binding of its name in the
 owning scope is an ``async def`` that is not an async generator and carries no decorator outside a
 short allow-list: one assignment, import, parameter or ``del`` anywhere makes it unknown.
 
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import symtable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -110,7 +110,7 @@ _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 class _Scope:
     __slots__ = (
-        "node", "kind", "parent", "qualname", "binds", "globals", "nonlocals", "has_yield", "table",
+        "node", "kind", "parent", "qualname", "binds", "globals", "nonlocals", "has_yield",
         "children", "attr_stores",
     )
 
@@ -123,7 +123,6 @@ class _Scope:
         self.globals: set[str] = set()
         self.nonlocals: set[str] = set()
         self.has_yield = False
-        self.table: symtable.SymbolTable | None = None
         self.children: list[_Scope] = []
         self.attr_stores: list[tuple[str, str]] = []  # (base name, attribute)
 
@@ -535,47 +534,17 @@ class _Summarizer:
         return all(kind == "class" or (kind == "def" and not self._returns_coroutine(info, seen)) for kind, info in binds)
 
     # names at call sites
-    def tables(self) -> None:
-        """Attach each scope's symtable, matching children by kind, name and line."""
-        top = symtable.symtable(self.src.symtable_text, self.src.path, "exec")
-        self.root.table = top
-        stack = [(self.root, top)]
-        while stack:
-            scope, table = stack.pop()
-            tables = list(table.get_children())
-            for child in scope.children:
-                match = _find_table(tables, child)
-                if match is None:
-                    continue
-                child.table = match
-                stack.append((child, match))
-
     def owner(self, scope: _Scope, name: str) -> _Scope | None:
-        """The scope whose binding of ``name`` a reference in ``scope`` sees, or None (builtins)."""
-        if scope.table is None:
+        """The scope whose binding of ``name`` a reference in ``scope`` sees, or None (builtins), as
+        the file's semantic model resolves it."""
+        model = self.src.semantic
+        here = model.module if scope is self.root else model.scope_for(scope.node)
+        found = model.owner(name, here) if here is not None else None
+        if found is None:
             return None
-        if scope is self.root:
+        if found is model.module:
             return self.root if self.bindings(self.root, name) else None
-        try:
-            sym = scope.table.lookup(name)
-        except KeyError:
-            return None
-        if sym.is_global():
-            return self.root if self.bindings(self.root, name) else None
-        if sym.is_free():
-            s = scope.parent
-            while s is not None and s.kind != "module":
-                if s.kind != "class" and s.table is not None:
-                    try:
-                        if s.table.lookup(name).is_local():
-                            return s
-                    except KeyError:
-                        pass
-                s = s.parent
-            return None
-        if sym.is_local():
-            return scope
-        return None
+        return self._by_node.get(id(found.node))
 
     def resolve_name(self, scope: _Scope, name: str) -> tuple[_Scope | None, Binding]:
         owner = self.owner(scope, name)
@@ -724,7 +693,9 @@ class _Summarizer:
     def summary(self, with_calls: bool = True) -> ModuleSummary:
         calls: list[CallSite] = []
         if with_calls and self.c.calls:
-            self.tables()  # SyntaxError for code that ``ast`` accepts but the compiler rejects
+            error = self.src.semantic.compile_error()
+            if error is not None:  # ``ast`` accepts the file, the compiler does not
+                raise SyntaxError(error[0], (self.src.path, error[1], 0, ""))
             entries = _script_entries(self.src.tree)
             for scope, stmt in self.c.calls:
                 awaited = isinstance(stmt.value, ast.Await)
@@ -764,9 +735,7 @@ class _Summarizer:
                     bases.append("")
                     continue
                 head, _, rest = dotted.partition(".")
-                _, binding = self.resolve_name(s.parent, head) if s.parent.table else (None, None)
-                if binding is None:
-                    binding = self.classify(self.root, head) if s.parent is self.root else Binding(OTHER)
+                _, binding = self.resolve_name(s.parent, head)
                 if binding.kind in (REF, CLASS):
                     bases.append(f"{binding.target}.{rest}" if rest else binding.target)
                 else:
@@ -832,21 +801,6 @@ def _all_attr_stores(scope: _Scope):
     yield from scope.attr_stores
     for child in scope.children:
         yield from _all_attr_stores(child)
-
-
-def _find_table(tables: list, scope: _Scope):
-    node = scope.node
-    if scope.kind == "comprehension":
-        names = {"listcomp", "setcomp", "dictcomp", "genexpr"}
-    elif scope.kind == "lambda":
-        names = {"lambda"}
-    else:
-        names = {node.name}
-    for i, t in enumerate(tables):
-        if t.get_name() in names and t.get_lineno() == node.lineno:
-            del tables[i]
-            return t
-    return None
 
 
 def summarize(source, module: str, is_package: bool = False, with_calls: bool = True) -> ModuleSummary:

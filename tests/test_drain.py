@@ -359,3 +359,32 @@ def test_helper_that_cancels_and_closes_is_fixed_without_seeing_the_run():
     assert finding.fix.safety == "safe"
     new = fixed(code)
     assert "loop.stop()" not in new and "loop.run_until_complete(asyncio.gather(*pending" in new
+
+
+def test_removed_api_is_found_when_another_function_has_a_local_of_the_same_name():
+    # Issue 13: names are resolved where they stand, so ``other``'s local ``asyncio`` hides nothing.
+    code = """\
+        import asyncio
+
+        def other():
+            asyncio = None
+            return asyncio
+
+        async def main():
+            for task in asyncio.Task.all_tasks():
+                task.cancel()
+        """
+    [found] = findings(code)
+    assert (found.rule, found.line) == ("AM202", 8)
+    assert "for task in asyncio.all_tasks():\n" in fixed(code)
+
+
+def test_removed_api_under_a_local_rebinding_stays_silent():
+    code = """\
+        import asyncio
+
+        async def main(asyncio):
+            for task in asyncio.Task.all_tasks():
+                task.cancel()
+        """
+    assert findings(code) == []

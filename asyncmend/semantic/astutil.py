@@ -1,0 +1,49 @@
+"""Small ``ast`` helpers the model needs, shared by the rules (through ``codemods.astwalk``)."""
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+TRY_STATEMENTS = (ast.Try, getattr(ast, "TryStar", ast.Try))
+_IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError"}
+
+
+def dotted(node: ast.expr) -> Optional[str]:
+    """``a.b.c`` for a chain of attributes on a name, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def fallback_imports(node: ast.AST) -> list[ast.stmt]:
+    """The statements of ``node`` (a ``try``) that only stand in for the imports of its body:
+    ``try: import asyncio / except ImportError: import trollius as asyncio`` (or ``asyncio = None``).
+    The name means the module of the ``try`` wherever that module exists; the fallback is another
+    version of it, or its absence."""
+    if not isinstance(node, TRY_STATEMENTS):
+        return []
+    tried = {_bound(alias) for stmt in node.body if isinstance(stmt, (ast.Import, ast.ImportFrom)) for alias in stmt.names}
+    out = []
+    for handler in node.handlers:
+        caught = handler.type
+        names = {dotted(n) for n in (caught.elts if isinstance(caught, ast.Tuple) else [caught])} if caught else set()
+        if caught is not None and not names & _IMPORT_ERRORS:
+            continue
+        for stmt in handler.body:
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)) and all(_bound(a) in tried for a in stmt.names):
+                out.append(stmt)
+            elif (
+                isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                and stmt.targets[0].id in tried
+            ):
+                out.append(stmt)
+    return out
+
+
+def _bound(alias: ast.alias) -> str:
+    return alias.asname or alias.name.partition(".")[0]
