@@ -126,6 +126,34 @@ def test_self_method_and_instance_and_annotated_receivers() -> None:
     ]
 
 
+def test_subclass_override_counts_only_when_the_receiver_may_be_a_subclass() -> None:
+    # ``Recorder`` overrides ``send`` with a plain method. ``made`` is built by calling ``Client`` and
+    # every caller of ``use`` passes a ``Client(...)``: their ``send`` is the coroutine. ``annotated``
+    # may be a ``Recorder``, whose ``send()`` would not be awaitable: no finding.
+    code = """\
+        class Client:
+            async def send(self):
+                pass
+
+        class Recorder(Client):
+            def send(self):
+                pass
+
+        async def use(passed: Client):
+            passed.send()
+
+        async def main(annotated: Client):
+            made = Client()
+            made.send()
+            annotated.send()
+            await use(Client())
+        """
+    assert _found(code) == [
+        (10, "AM101", "await", "unsafe", "index"),  # other modules' callers are not in view
+        (14, "AM101", "await", "safe", "index"),
+    ]
+
+
 def test_super_method() -> None:
     code = """\
         class Base:
@@ -261,6 +289,10 @@ def test_awaited_factory_from_another_module(tmp_path: Path) -> None:
 def test_several_calls_are_all_judged() -> None:
     code = CORO + "async def main(x):\n    await x\n    print()\n    work()\n\ndef g():\n    [work() for _ in ()]\n    work()\n"
     assert [(line, rule) for line, rule, *_ in _found(code)] == [(9, "AM101"), (13, "AM102")]
+    # An awaited call and a call known not to make a coroutine, each before the bare call, do not end
+    # the judging of the function's calls.
+    code = CORO + "import logging\n\nasync def main():\n    await work()\n    logging.info('sent')\n    work()\n"
+    assert _found(code) == [(11, "AM101", "await", "safe", "module")]
 
 
 def test_super_method_that_is_plain_is_not_a_coroutine() -> None:
