@@ -196,6 +196,36 @@ def test_task_mode_with_annotated_receiver_gets_no_fix() -> None:
     assert _found(called, "task") == [(6, "AM101", "task", "unsafe", "index")]
 
 
+LOOPS = """\
+import asyncio
+
+async def reader(source):
+    while True:
+        await source.get()
+
+class Holder:
+    reader(None)
+
+async def main(source):
+    reader(source)
+
+def start(source):
+    reader(source)
+"""
+
+
+def test_a_coroutine_that_loops_until_stopped_gets_a_task_or_nothing() -> None:
+    # Awaiting it would hold ``main`` until an error: only task mode mends it. The call in the class
+    # body (not judged) comes first and does not end the judging of the calls after it.
+    assert _found(LOOPS) == [(11, "AM101", None, None, None), (14, "AM102", None, None, None)]
+    assert _found(LOOPS, "task") == [(11, "AM101", "task", "safe", "module"), (14, "AM102", None, None, None)]
+    assert _messages(LOOPS)[0] == (
+        "Coroutine `reader()` is called but never awaited; no fix: it loops until stopped (`while True` left "
+        "only on an error), so awaiting it here would hold this coroutine until then; a background task "
+        "(`asyncio.create_task`) may be what was meant"
+    )
+
+
 # AM101 on ``await f()`` where f returns another coroutine
 
 
@@ -234,6 +264,12 @@ def test_awaited_coroutine_factory_safety_by_receiver() -> None:
         (22, "AM101", None, None, None),
     ]
     assert _messages(FACTORY)[0] == "Coroutine returned by `await self.factory()` is never awaited"
+
+
+def test_awaited_coroutine_factory_on_a_passed_receiver() -> None:
+    # every call in view passes a ``Client(...)``; callers in other modules are not in view
+    code = FACTORY + "\nasync def use(passed: Client):\n    await passed.factory()\n\nasync def go():\n    await use(Client())\n"
+    assert _found(code)[-1] == (26, "AM101", "await-result", "unsafe", "index")
 
 
 def test_awaited_factory_fix_only_where_safe() -> None:
