@@ -188,6 +188,15 @@ def test_task_mode_needs_the_call_alone_and_asyncio_free() -> None:
     assert _found(code, "task") == [(7, "AM101", "await", "safe", "module")]
 
 
+def test_annotated_receiver_in_synchronous_code_says_why_there_is_no_fix() -> None:
+    code = "class C:\n    async def go(self):\n        pass\n\ndef main(c: C):\n    c.go()\n"
+    assert _found(code) == [(6, "AM102", None, None, None)]
+    assert _messages(code) == [
+        "Coroutine `c.go()` is called from synchronous code and never runs; no fix: the receiver's class is "
+        "known only from an annotation, and another class may be passed at run time"
+    ]
+
+
 def test_task_mode_with_annotated_receiver_gets_no_fix() -> None:
     code = "class C:\n    async def go(self):\n        pass\n\nasync def main(c: C):\n    c.go()\n"
     assert _found(code, "task") == [(6, "AM101", None, None, None)]
