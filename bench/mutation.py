@@ -31,8 +31,9 @@ REPO = Path(__file__).resolve().parent.parent
 # recognition, source writing. Each with the test files that exercise it: fast ones only (the
 # end-to-end suites, test_fixtures.py and test_hostile.py, spawn processes; with them a run takes hours).
 MODULES = {
-    "suppress": ("asyncmend/suppress.py", ["tests/test_suppression.py"]),
-    "source": ("asyncmend/source.py", ["tests/test_source.py", "tests/test_atomic_write.py"]),
+    "suppress": ("asyncmend/suppress.py", ["tests/test_suppression.py", "tests/test_editing.py"]),
+    "source": ("asyncmend/source.py", ["tests/test_source.py", "tests/test_atomic_write.py", "tests/test_editing.py",
+                                       "tests/test_precision.py"]),
     "cancels": ("asyncmend/codemods/cancels.py", ["tests/test_cancel_filters.py", "tests/test_drain.py"]),
     "unawaited": ("asyncmend/codemods/unawaited_family.py", ["tests/test_fix_safety.py", "tests/test_rebinding.py"]),
     "threadflow": ("asyncmend/codemods/threadflow.py", ["tests/test_threads.py"]),

@@ -126,6 +126,34 @@ def test_self_method_and_instance_and_annotated_receivers() -> None:
     ]
 
 
+def test_subclass_override_counts_only_when_the_receiver_may_be_a_subclass() -> None:
+    # ``Recorder`` overrides ``send`` with a plain method. ``made`` is built by calling ``Client`` and
+    # every caller of ``use`` passes a ``Client(...)``: their ``send`` is the coroutine. ``annotated``
+    # may be a ``Recorder``, whose ``send()`` would not be awaitable: no finding.
+    code = """\
+        class Client:
+            async def send(self):
+                pass
+
+        class Recorder(Client):
+            def send(self):
+                pass
+
+        async def use(passed: Client):
+            passed.send()
+
+        async def main(annotated: Client):
+            made = Client()
+            made.send()
+            annotated.send()
+            await use(Client())
+        """
+    assert _found(code) == [
+        (10, "AM101", "await", "unsafe", "index"),  # other modules' callers are not in view
+        (14, "AM101", "await", "safe", "index"),
+    ]
+
+
 def test_super_method() -> None:
     code = """\
         class Base:
@@ -160,12 +188,51 @@ def test_task_mode_needs_the_call_alone_and_asyncio_free() -> None:
     assert _found(code, "task") == [(7, "AM101", "await", "safe", "module")]
 
 
+def test_annotated_receiver_in_synchronous_code_says_why_there_is_no_fix() -> None:
+    code = "class C:\n    async def go(self):\n        pass\n\ndef main(c: C):\n    c.go()\n"
+    assert _found(code) == [(6, "AM102", None, None, None)]
+    assert _messages(code) == [
+        "Coroutine `c.go()` is called from synchronous code and never runs; no fix: the receiver's class is "
+        "known only from an annotation, and another class may be passed at run time"
+    ]
+
+
 def test_task_mode_with_annotated_receiver_gets_no_fix() -> None:
     code = "class C:\n    async def go(self):\n        pass\n\nasync def main(c: C):\n    c.go()\n"
     assert _found(code, "task") == [(6, "AM101", None, None, None)]
     # a call in view that passes the class itself is the evidence an annotation lacks
     called = code + "\nasync def entry():\n    await main(C())\n"
     assert _found(called, "task") == [(6, "AM101", "task", "unsafe", "index")]
+
+
+LOOPS = """\
+import asyncio
+
+async def reader(source):
+    while True:
+        await source.get()
+
+class Holder:
+    reader(None)
+
+async def main(source):
+    reader(source)
+
+def start(source):
+    reader(source)
+"""
+
+
+def test_a_coroutine_that_loops_until_stopped_gets_a_task_or_nothing() -> None:
+    # Awaiting it would hold ``main`` until an error: only task mode mends it. The call in the class
+    # body (not judged) comes first and does not end the judging of the calls after it.
+    assert _found(LOOPS) == [(11, "AM101", None, None, None), (14, "AM102", None, None, None)]
+    assert _found(LOOPS, "task") == [(11, "AM101", "task", "safe", "module"), (14, "AM102", None, None, None)]
+    assert _messages(LOOPS)[0] == (
+        "Coroutine `reader()` is called but never awaited; no fix: it loops until stopped (`while True` left "
+        "only on an error), so awaiting it here would hold this coroutine until then; a background task "
+        "(`asyncio.create_task`) may be what was meant"
+    )
 
 
 # AM101 on ``await f()`` where f returns another coroutine
@@ -206,6 +273,12 @@ def test_awaited_coroutine_factory_safety_by_receiver() -> None:
         (22, "AM101", None, None, None),
     ]
     assert _messages(FACTORY)[0] == "Coroutine returned by `await self.factory()` is never awaited"
+
+
+def test_awaited_coroutine_factory_on_a_passed_receiver() -> None:
+    # every call in view passes a ``Client(...)``; callers in other modules are not in view
+    code = FACTORY + "\nasync def use(passed: Client):\n    await passed.factory()\n\nasync def go():\n    await use(Client())\n"
+    assert _found(code)[-1] == (26, "AM101", "await-result", "unsafe", "index")
 
 
 def test_awaited_factory_fix_only_where_safe() -> None:
@@ -261,6 +334,10 @@ def test_awaited_factory_from_another_module(tmp_path: Path) -> None:
 def test_several_calls_are_all_judged() -> None:
     code = CORO + "async def main(x):\n    await x\n    print()\n    work()\n\ndef g():\n    [work() for _ in ()]\n    work()\n"
     assert [(line, rule) for line, rule, *_ in _found(code)] == [(9, "AM101"), (13, "AM102")]
+    # An awaited call and a call known not to make a coroutine, each before the bare call, do not end
+    # the judging of the function's calls.
+    code = CORO + "import logging\n\nasync def main():\n    await work()\n    logging.info('sent')\n    work()\n"
+    assert _found(code) == [(11, "AM101", "await", "safe", "module")]
 
 
 def test_super_method_that_is_plain_is_not_a_coroutine() -> None:

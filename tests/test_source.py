@@ -128,6 +128,9 @@ def test_parse_ast_is_quiet_about_the_files_warnings(recwarn) -> None:
         # would forbid this ``yield`` in an annotation)
         ("def g():\n    def f(x: (yield)):\n        pass\n", None),
         ("x = '\\d'\n", None),
+        # A lone surrogate in a str (a file's bytes never decode to one): compile cannot encode it.
+        ("x = '\ud800'\n",
+         "UnicodeEncodeError: 'utf-8' codec can't encode character '\\ud800' in position 5: surrogates not allowed"),
     ],
 )
 def test_compile_error(text: str, problem: str | None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 import asyncmend
-from asyncmend.suppress import ALL, is_suppressed, suppressions
+from asyncmend.suppress import ALL, directives, in_comments, is_suppressed, suppressions
 
 # Line 9 holds an AM101 (``work(1)`` never awaited) and line 12 an AM102 (``main()`` at top level).
 PROGRAM = """\
@@ -119,3 +119,12 @@ def test_add_noqa_puts_codes_only_where_a_comment_can_go() -> None:
         'w = "# noqa: E1"  # noqa: AM101, AM102\n',
         3,
     )
+
+
+def test_only_directives_in_comments_count_with_where_their_comment_starts() -> None:
+    # AM001 reports (and its fix edits) only these: a directive's text inside a string is no directive.
+    text = "x = '# noqa: AM101'  # noqa: AM102\ny = 1  # a # noqa: AM103\nz = '''\n# noqa: AM104\n'''\n"
+    assert [(d.line, d.codes, col) for d, col in in_comments(text, directives(text))] == [
+        (1, ("AM102",), 21), (2, ("AM103",), 7)
+    ]
+    assert in_comments("x = (\n# noqa: AM101\n", directives("x = (\n# noqa: AM101\n")) == []  # not tokenizable

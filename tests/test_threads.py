@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import textwrap
 
 import pytest
@@ -57,10 +58,21 @@ def test_thread_entries(code: str, expected: dict[str, bool]) -> None:
         "import threading\ndef w(): pass\nif x:\n    def w(): pass\nthreading.Thread(target=w)",
         # Thread shadowed by a local class
         "class Thread:\n    def __init__(self, target): pass\ndef w(): pass\nThread(target=w)",
+        # a run method of a class that is not a Thread; bases in a cycle
+        "class NotAThread:\n    def run(self): pass",
+        "import threading\nclass A(B):\n    def run(self): pass\nclass B(A):\n    pass",
+        # a lambda started before does not stop the judging of the others
+        "import threading\ndef w(): pass\nthreading.Thread(target=lambda: None)\nthreading.Thread(target=w)\n"
+        "async def m(): w()",
     ],
 )
 def test_not_thread_code(code: str) -> None:
-    assert _thread_functions(code) == {}
+    assert {k: v for k, v in _thread_functions(code).items() if k != "<lambda>"} == {}
+
+
+def test_thread_subclass_with_an_unknown_base_too() -> None:
+    code = "import threading\nfrom x import Mixin\nclass W(Mixin, threading.Thread):\n    def run(self): pass"
+    assert _thread_functions(code) == {"run": False}
 
 
 def test_helpers_are_one_level_deep() -> None:
@@ -332,3 +344,360 @@ def test_crlf_and_non_ascii_columns() -> None:
     )
     fixed = _fixed(code)
     assert fixed == code.replace("loop.call_soon(", "loop.call_soon_threadsafe(")
+
+
+# -- how each way of starting a thread is recognised (the mutation run of threadflow) ----------------
+
+STARTS_HEAD = """\
+import _thread, asyncio, functools, threading
+from concurrent.futures import ThreadPoolExecutor
+
+async def main(args, kw):
+    loop = asyncio.get_running_loop()
+
+    def w(*a, **k):
+        loop.call_soon(print)
+
+    {start}
+"""
+
+
+def _started_as(start: str) -> list[tuple[str, int, str | None, str]]:
+    """The findings in ``w`` when ``start`` starts it, each with the way of starting the message names."""
+    src = SourceFile.from_bytes("m.py", STARTS_HEAD.format(start=start).encode())
+    found = []
+    for f in threads.check(src):
+        how = re.search(r"worker thread \((.*?)\)", f.message)
+        found.append((f.rule, f.line, f.fix.safety if f.fix else None, how.group(1) if how else f.message))
+    return found
+
+
+@pytest.mark.parametrize(
+    "start, how",
+    [
+        ("threading.Thread(target=w).start()", "threading.Thread"),
+        ("threading.Thread(None, w).start()", "threading.Thread"),
+        ("threading.Timer(1, w).start()", "threading.Timer"),
+        ("threading.Timer(1, function=w).start()", "threading.Timer"),
+        ("await asyncio.to_thread(w)", "asyncio.to_thread"),
+        ("_thread.start_new_thread(w, ())", "_thread.start_new_thread"),
+        ("await loop.run_in_executor(None, w)", "loop.run_in_executor"),
+        ("ThreadPoolExecutor().submit(w)", "executor.submit"),
+        ("ThreadPoolExecutor().map(w, [1])", "executor.map"),
+        ("threading.Thread(target=functools.partial(w, 1)).start()", "threading.Thread"),
+        ("threading.Thread(target=lambda: w(1)).start()", "threading.Thread"),
+        ("threading.Thread(target=w, args=args).start()", "threading.Thread"),
+        ("from asyncio.threads import to_thread\n    await to_thread(w)", "asyncio.to_thread"),
+        ("_thread.start_new(w, ())", "_thread.start_new_thread"),
+    ],
+)
+def test_each_way_of_starting_a_thread_is_named(start: str, how: str) -> None:
+    assert _started_as(start) == [("AM301", 8, "safe", how)]
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        # what the call passes cannot be told, or it starts nothing
+        "threading.Thread(*args)",
+        "threading.Thread(target=w, **kw)",
+        "threading.Thread()",
+        "threading.Timer(1)",
+        "await asyncio.to_thread()",
+        "_thread.start_new_thread(w)",
+        "await loop.run_in_executor(w)",
+        "await loop.run_in_executor(None, w, k=1)",
+        "threading.Thread(target=functools.partial(*args))",
+        "threading.Thread(target=functools.partial())",
+    ],
+)
+def test_calls_that_do_not_show_a_thread_start(start: str) -> None:
+    assert _started_as(start) == []
+
+
+ARGUMENTS_HEAD = """\
+import asyncio, threading
+
+LOOP: asyncio.AbstractEventLoop
+
+def w({params}):
+    loop.call_soon(print)
+
+async def main():
+    running = asyncio.get_running_loop()
+    threading.Thread(target=w{start}).start()
+"""
+
+
+@pytest.mark.parametrize(
+    "params, start, found",
+    [
+        ("n, loop", ", args=(1, running)", True),
+        ("n, loop", ", args=[1, running]", True),
+        ("n, loop", ", args=(1,), kwargs={'loop': running}", True),
+        ("n, loop, /", ", args=(1,), kwargs={'loop': running}", False),  # positional-only: not by name
+        ("n, /, loop", ", args=(1,), kwargs={'loop': running}", True),
+        ("n, loop=LOOP", ", args=(1,)", True),  # the default
+        ("n, loop=LOOP, other=None", ", args=(1,)", True),
+        ("n, other=None, loop=LOOP", ", args=(1,)", True),
+        ("n, other=None, loop=LOOP", ", args=(1, None, running)", True),
+        ("loop, other=LOOP", "", False),  # not given at all: the call fails before the body runs
+        ("n, *, loop", ", args=(1,), kwargs={'loop': running}", True),
+        ("*, other=None, loop=LOOP", "", True),
+        ("*, loop=None", ", kwargs={'loop': running}", True),
+        # arguments that cannot be read one by one
+        ("n, loop", ", args=(1, *running)", False),
+        ("n, loop", ", args=(1,), kwargs={'loop': running, **x}", False),
+        ("n, loop", ", args=(1,), kwargs=dict(loop=running)", False),
+        ("n, loop", ", args=(1,), kwargs={1: running}", False),
+        ("n, loop", ", args=(1, running), kwargs=x", False),
+        ("n, loop=LOOP", ", args=items", False),  # the items may hold another loop
+    ],
+)
+def test_thread_arguments_reach_the_parameters(params: str, start: str, found: bool) -> None:
+    code = ARGUMENTS_HEAD.format(params=params, start=start)
+    assert _rules(code) == ([("AM301", 6, "unsafe")] if found else [])
+
+
+def _reported(code: str) -> list[tuple[str, int, str | None, str]]:
+    src = SourceFile.from_bytes("m.py", textwrap.dedent(code).encode())
+    return [(f.rule, f.line, f.fix.safety if f.fix else None, f.message) for f in threads.check(src)]
+
+
+def _call_soon(recv: str, how: str) -> str:
+    return f"`{recv}.call_soon()` called from a worker thread ({how}); use `call_soon_threadsafe()`"
+
+
+def test_bound_method_arguments_skip_self() -> None:
+    code = """
+    import asyncio, threading
+    class C:
+        def helper(self, n, loop):
+            loop.call_soon(print)
+        def work(self, n, loop):
+            loop.call_soon(print)
+            self.helper(1, loop)
+        async def main(self):
+            threading.Thread(target=self.work, args=(1, asyncio.get_running_loop())).start()
+    """
+    assert _reported(code) == [
+        ("AM301", 7, "unsafe", _call_soon("loop", "threading.Thread")),
+        ("AM301", 5, "unsafe", _call_soon("loop", "called from thread code")),
+    ]
+
+
+def test_helper_parameters_come_from_the_entry() -> None:
+    code = """
+    import asyncio, threading
+    def helper(n, loop):
+        loop.call_soon(print)
+    def w(loop):
+        helper(1, loop)
+    async def main():
+        threading.Thread(target=w, args=(asyncio.get_running_loop(),)).start()
+    """
+    assert _reported(code) == [("AM301", 4, "unsafe", _call_soon("loop", "called from thread code"))]
+
+
+def test_thread_subclass_arguments_through_init() -> None:
+    code = """
+    import asyncio, threading
+    class Worker(threading.Thread):
+        def __init__(self, n, loop):
+            super().__init__()
+            self.loop = loop
+        def run(self):
+            self.loop.call_soon(print)
+    async def main():
+        Worker(1, asyncio.get_running_loop()).start()
+    """
+    assert _reported(code) == [("AM301", 8, "unsafe", _call_soon("self.loop", "threading.Thread subclass"))]
+
+
+def test_lambda_parameters_come_from_the_start() -> None:
+    code = """
+    import asyncio, threading
+    async def main():
+        threading.Thread(target=lambda loop: loop.call_soon(print), args=(asyncio.get_running_loop(),)).start()
+    """
+    assert _reported(code) == [("AM301", 4, "safe", _call_soon("loop", "threading.Thread"))]
+
+
+OUTER = """
+import asyncio, threading
+def outer(loop):
+    def w():
+        loop.call_soon(print)
+    threading.Thread(target=w).start()
+async def main():
+    outer(asyncio.get_running_loop())
+"""
+
+
+def test_enclosing_parameter_known_from_every_call() -> None:
+    assert _reported(OUTER) == [("AM301", 5, "safe", _call_soon("loop", "threading.Thread"))]
+    # stored as well as called: it may be called with anything
+    assert _reported(OUTER + "HANDLERS = [outer]\n") == []
+
+
+GLOBAL_LOOP = "import asyncio, threading\nLOOP: asyncio.AbstractEventLoop\n"
+
+
+@pytest.mark.parametrize(
+    "code, found",
+    [
+        # w1 is called from w2, which runs on the loop too (main calls it): neither is thread code
+        ("def w1():\n    LOOP.call_soon(print)\ndef w2():\n    w1()\nthreading.Thread(target=w1).start()\n"
+         "threading.Thread(target=w2).start()\nasync def main():\n    w2()\n", []),
+        # a helper the loop calls as well
+        ("def helper():\n    LOOP.call_soon(print)\ndef w():\n    helper()\nthreading.Thread(target=w).start()\n"
+         "async def main():\n    helper()\n", []),
+        ("def helper():\n    LOOP.call_soon(print)\ndef w():\n    helper()\n    helper()\n"
+         "threading.Thread(target=w).start()\n", [("AM301", 4, "unsafe", _call_soon("LOOP", "called from thread code"))]),
+        # a decorated function may not be what it looks like; its helper still is thread code
+        ("import functools\ndef helper():\n    LOOP.call_soon(print)\n@functools.lru_cache\ndef w():\n"
+         "    LOOP.call_soon(print)\ndef w2():\n    helper()\nthreading.Thread(target=w).start()\n"
+         "threading.Thread(target=w2).start()\n",
+         [("AM301", 5, "unsafe", _call_soon("LOOP", "called from thread code"))]),
+        # code that runs its own loop, as an entry or a helper
+        ("def helper():\n    LOOP.call_soon(print)\n    asyncio.run(main())\ndef w():\n    helper()\n"
+         "threading.Thread(target=w).start()\nasync def main():\n    pass\n", []),
+        ("def w(other):\n    LOOP.call_soon(print)\n    other.run_until_complete(main())\n"
+         "threading.Thread(target=w).start()\nasync def main():\n    pass\n", []),
+        # subclasses of subclasses of Thread; an async run is not started in the thread; a cycle of bases
+        ("class Base(threading.Thread):\n    pass\nclass Worker(Base):\n    def run(self):\n"
+         "        LOOP.call_soon(print)\nclass Later(Base):\n    async def run(self):\n        LOOP.call_soon(print)\n",
+         [("AM301", 7, "unsafe", _call_soon("LOOP", "threading.Thread subclass"))]),
+        ("class A(B):\n    def run(self):\n        LOOP.call_soon(print)\nclass B(A):\n    pass\n", []),
+    ],
+    ids=["entries-settle", "helper-on-the-loop", "helper", "decorated", "own-loop-helper", "own-loop-entry",
+         "subclasses", "base-cycle"],
+)
+def test_what_is_thread_code(code: str, found: list) -> None:
+    assert _reported(GLOBAL_LOOP + code) == found
+
+
+EXPLICIT = """
+import asyncio, threading
+async def main():
+    loop = asyncio.get_running_loop()
+    def w():
+        loop.call_soon(print)
+{rest}"""
+
+
+@pytest.mark.parametrize(
+    "rest, safety",
+    [
+        ("    def start():\n        threading.Thread(target=w).start()\n    start()\n", "safe"),  # a nested starter
+        # also called by other thread code: not only started here
+        ("    def w2():\n        w()\n    threading.Thread(target=w).start()\n    threading.Thread(target=w2).start()\n",
+         "unsafe"),
+    ],
+)
+def test_fix_safe_only_for_a_worker_started_where_it_is_defined(rest: str, safety: str) -> None:
+    assert [f[:3] for f in _reported(EXPLICIT.format(rest=rest))] == [("AM301", 6, safety)]
+
+
+def test_thread_subclass_waited_for_by_join() -> None:
+    code = """
+    import asyncio, threading
+    class Worker(threading.Thread):
+        def __init__(self, fut: asyncio.Future):
+            super().__init__()
+            self.fut = fut
+        def run(self):
+            self.fut.result()
+    async def main():
+        w = Worker(asyncio.get_running_loop().create_future())
+        w.start()
+        w.join()
+    """
+    assert _reported(code) == [(
+        "AM305", 8, None,
+        "`self.fut.result()` on an asyncio future from a worker thread (threading.Thread subclass); no fix: "
+        "`w.join()` at line 12 may wait for this thread, so a worker waiting for the loop would wait forever "
+        "(where the code failed at once)",
+    )]
+
+
+GIVEN_HEAD = """\
+import _thread, asyncio, functools, threading
+from concurrent.futures import ThreadPoolExecutor
+LOOP: asyncio.AbstractEventLoop
+
+def w(n, loop=LOOP):
+    loop.call_soon(print)
+
+def v(n, loop):
+    loop.call_soon(print)
+
+async def main(items, pool: ThreadPoolExecutor):
+    running = asyncio.get_running_loop()
+    {start}
+"""
+
+
+@pytest.mark.parametrize(
+    "start, found",
+    [
+        # ``loop`` given as None each way: the default (the loop) is not what ``w`` gets
+        ("await asyncio.to_thread(w, 1, None)", []),
+        ("await running.run_in_executor(None, w, 1, None)", []),
+        ("pool.submit(w, 1, None)", []),
+        ("_thread.start_new_thread(w, (1, None))", []),
+        ("_thread.start_new_thread(w, (1,), {'loop': None})", []),
+        ("threading.Thread(None, w, 'name', (1,), {'loop': None}).start()", []),
+        ("threading.Timer(1, w, (1,), {'loop': None}).start()", []),
+        ("list(pool.map(w, [None]))", []),  # each item is the first argument, the rest unknown
+        ("threading.Thread(target=lambda: w(*items)).start()", []),
+        ("threading.Thread(target=functools.partial(w, 1, None)).start()", []),
+        ("threading.Thread(target=functools.partial(w, 1, loop=None)).start()", []),
+        ("threading.Thread(target=functools.partial(w, 1), args=(None,)).start()", []),
+        ("threading.Thread(target=functools.partial(w, 1), kwargs={'loop': None}).start()", []),
+        ("threading.Thread(target=functools.partial(w, 1), args=items).start()", []),
+        # the default, or the running loop, is what it gets
+        ("await asyncio.to_thread(w, 1)", [("AM301", 6, "unsafe")]),
+        ("threading.Thread(None, v, 'name', (1,), {'loop': running}).start()", [("AM301", 9, "unsafe")]),
+        ("threading.Thread(target=functools.partial(v, 1), args=(running,)).start()", [("AM301", 9, "unsafe")]),
+        ("await asyncio.to_thread(lambda loop: loop.call_soon(print), running)", [("AM301", 13, "safe")]),
+    ],
+)
+def test_arguments_given_replace_the_default(start: str, found: list) -> None:
+    assert _rules(GIVEN_HEAD.format(start=start)) == found
+
+
+@pytest.mark.parametrize(
+    "code, found",
+    [
+        # a method defined twice: which one runs is not decided here
+        ("class C:\n    def work(self):\n        LOOP.call_soon(print)\n    def work(self):\n        pass\n"
+         "    def start(self):\n        threading.Thread(target=self.work).start()\n", []),
+        # a function started itself stays an entry when another entry calls it as well
+        ("def w1():\n    LOOP.call_soon(print)\ndef w2():\n    w1()\nthreading.Thread(target=w1).start()\n"
+         "threading.Thread(target=w2).start()\n", [("AM301", 4, "unsafe", _call_soon("LOOP", "threading.Thread"))]),
+        ("def h1():\n    LOOP.call_soon(print)\ndef h2():\n    LOOP.call_soon(print)\ndef w():\n    h1()\n    h2()\n"
+         "threading.Thread(target=w).start()\n",
+         [("AM301", 4, "unsafe", _call_soon("LOOP", "called from thread code")),
+          ("AM301", 6, "unsafe", _call_soon("LOOP", "called from thread code"))]),
+    ],
+    ids=["method-defined-twice", "entry-called-by-an-entry", "two-helpers"],
+)
+def test_entries_and_helpers(code: str, found: list) -> None:
+    assert _reported(GLOBAL_LOOP + code) == found
+
+
+def test_a_helper_is_judged_by_the_start_of_its_entry() -> None:
+    # the worker is not waited for: the future's result is mirrored (unsafe: ``fut`` is a parameter)
+    code = """
+    import asyncio, concurrent.futures, threading
+    def helper(fut):
+        fut.result()
+    def w(fut):
+        helper(fut)
+    async def main():
+        fut = asyncio.get_running_loop().create_future()
+        threading.Thread(target=w, args=(fut,)).start()
+    """
+    src = SourceFile.from_bytes("m.py", textwrap.dedent(code).encode())
+    assert [(f.rule, f.line, f.fix.action, f.fix.safety) for f in threads.check(src)] == [("AM305", 4, "mirror", "unsafe")]
