@@ -19,7 +19,8 @@ from .scopes import Scope
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 # Contexts and operators: one shared instance each (``ast.Load()``, ``ast.Add()``), no node of the file.
-_SHARED = (ast.expr_context, ast.operator, ast.boolop, ast.cmpop, ast.unaryop)
+_SHARED = frozenset({"ctx", "op", "ops"})
+_FIELDS: dict[type, tuple[str, ...]] = {}  # the fields that may hold nodes, last first
 
 
 class NodeIndex:
@@ -32,8 +33,9 @@ class NodeIndex:
         self.by_type: dict[type, list[ast.AST]] = {}  # exact type -> its nodes, in walk order
         todo: list[tuple[ast.AST, Scope, ast.AST]] = [(s, module, tree) for s in reversed(tree.body)]
         parent, scope_of, by_type = self.parent, self.scope, self.by_type
+        pop, push = todo.pop, todo.append
         while todo:
-            node, scope, up = todo.pop()
+            node, scope, up = pop()
             parent[id(node)] = up
             scope_of[id(node)] = scope
             cls = type(node)
@@ -41,6 +43,8 @@ class NodeIndex:
             if found is None:
                 found = by_type[cls] = []
             found.append(node)
+            if cls is ast.Name or cls is ast.Constant:  # the most common nodes, without children
+                continue
             children: list[tuple[ast.AST, Scope]]
             if cls in _FUNCTIONS:
                 inner = opened(node)
@@ -69,8 +73,19 @@ class NodeIndex:
                 children += [(p, inner) for p in all_args(node)]
             elif cls is ast.arg:
                 children = [(node.annotation, scope.parent)] if node.annotation is not None else []
-            else:
-                children = [(c, scope) for c in ast.iter_child_nodes(node) if not isinstance(c, _SHARED)]
+            else:  # ast.iter_child_nodes, last child first
+                fields = _FIELDS.get(cls)
+                if fields is None:
+                    fields = _FIELDS[cls] = tuple(f for f in reversed(cls._fields) if f not in _SHARED)
+                for name in fields:
+                    value = getattr(node, name, None)
+                    if type(value) is list:
+                        for item in reversed(value):
+                            if isinstance(item, ast.AST):
+                                push((item, scope, node))
+                    elif isinstance(value, ast.AST):
+                        push((value, scope, node))
+                continue
             todo.extend((child, where, node) for child, where in reversed(children))
 
     def nodes(self, cls: type) -> list:
