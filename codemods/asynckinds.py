@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from typing import Optional, Protocol, Sequence
 
-from .pyscope import Binding, Scopes
+from asyncmend.semantic import ANNOTATION, ASSIGNMENT, PARAMETER, WALRUS, WITH, Binding, SemanticModel
 
 LOOP = "loop"
 FUTURE = "future"  # asyncio.Future
@@ -99,8 +99,8 @@ class ThreadFacts(Protocol):
 class Kinds:
     """Answers ``of(expr)``; with a ThreadFlow it also knows which code runs in worker threads."""
 
-    def __init__(self, scopes: Scopes, flow: Optional[ThreadFacts] = None):
-        self.scopes = scopes
+    def __init__(self, semantic: SemanticModel, flow: Optional[ThreadFacts] = None):
+        self.semantic = semantic
         self.flow = flow
         self._active: set[int] = set()
         self._attr_cache: dict[tuple[int, str], Optional[str]] = {}
@@ -127,14 +127,14 @@ class Kinds:
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.BitOr):
             sides = [s for s in (expr.left, expr.right) if not _is_none(s)]
             return self.annotation(sides[0]) if len(sides) == 1 else None
-        if isinstance(expr, ast.Subscript) and self.scopes.qualname(expr.value) in (
+        if isinstance(expr, ast.Subscript) and self.semantic.qualname(expr.value) in (
             "typing.Optional",
             "typing_extensions.Optional",
         ):
             return self.annotation(expr.slice)
         if isinstance(expr, ast.Subscript):  # asyncio.Future[int]
             expr = expr.value
-        return _ANNOTATION_KINDS.get(self.scopes.qualname(expr))
+        return _ANNOTATION_KINDS.get(self.semantic.qualname(expr))
 
     # -- the cases ---------------------------------------------------------------------------------
 
@@ -142,7 +142,7 @@ class Kinds:
         if isinstance(expr, ast.Call):
             return self._call(expr)
         if isinstance(expr, ast.Name):
-            return self._agree([self._binding(b) for b in self.scopes.bindings(expr)])
+            return self._agree([self._binding(b) for b in self.semantic.bindings_of(expr) if not b.fallback])
         if isinstance(expr, ast.Attribute):
             return self._attribute(expr)
         if isinstance(expr, ast.NamedExpr):
@@ -153,7 +153,7 @@ class Kinds:
         return self.flow is not None and self.flow.in_thread(node)
 
     def _call(self, call: ast.Call) -> Optional[str]:
-        qual = self.scopes.qualname(call.func)
+        qual = self.semantic.qualname(call.func)
         if qual in _LOOP_CALLS:
             return None if self._in_thread(call) else LOOP
         kind = _CALL_KINDS.get(qual)
@@ -168,26 +168,26 @@ class Kinds:
         return None
 
     def _binding(self, binding: Binding) -> Optional[str]:
-        if binding.kind == "assign" and binding.value is not None:
+        if binding.kind in (ASSIGNMENT, WALRUS) and binding.value is not None:
             return self._value(binding.value)
-        if binding.kind == "with" and binding.value is not None:
+        if binding.kind == WITH and binding.value is not None:
             kind = self.of(binding.value)  # only an executor's __enter__ is known to return itself
             return kind if kind in (EXECUTOR, PEXECUTOR) else None
-        if binding.kind == "declared":
-            return self.annotation(binding.value) or "none"  # gives no value itself
-        if binding.kind == "param":
-            return self.param(binding.node)  # type: ignore[arg-type]
+        if binding.kind == ANNOTATION:
+            return self.annotation(binding.annotation) or "none"  # gives no value itself
+        if binding.kind == PARAMETER:
+            return self._param(binding)
         return None
 
-    def param(self, arg: ast.arg) -> Optional[str]:
-        declared = self.annotation(arg.annotation)
+    def _param(self, param: Binding) -> Optional[str]:
+        declared = self.annotation(param.annotation)
         if declared is not None or self.flow is None:
             return declared
-        func = self.scopes.parent.get(id(arg))
+        func = param.stmt  # the def or lambda
         calls = self.flow.invocations(func) if func is not None else None
         if not calls:
             return None
-        return self._agree([self._value(invocation.argument(func, arg.arg)) for invocation in calls])
+        return self._agree([self._value(invocation.argument(func, param.name)) for invocation in calls])
 
     def _value(self, expr: Optional[ast.expr]) -> Optional[str]:
         if expr is None:
@@ -195,7 +195,7 @@ class Kinds:
         return "none" if _is_none(expr) else self.of(expr)
 
     def _attribute(self, attr: ast.Attribute) -> Optional[str]:
-        owner = instance_class(self.scopes, attr.value)
+        owner = instance_class(self.semantic, attr.value)
         if owner is None:
             return None
         key = (id(owner), attr.attr)
@@ -226,17 +226,17 @@ class Kinds:
         return real[0]
 
 
-def instance_class(scopes: Scopes, expr: ast.expr) -> Optional[ast.ClassDef]:
+def instance_class(semantic: SemanticModel, expr: ast.expr) -> Optional[ast.ClassDef]:
     """The class whose instance ``expr`` is, when it is a method's ``self``."""
     if not isinstance(expr, ast.Name):
         return None
-    found = scopes.bindings(expr)
-    if len(found) != 1 or found[0].kind != "param":
+    found = [b for b in semantic.bindings_of(expr) if not b.fallback]
+    if len(found) != 1 or found[0].kind != PARAMETER:
         return None
-    method = scopes.parent.get(id(found[0].node))
+    method = found[0].stmt
     if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or _self_name(method) != expr.id:
         return None
-    owner = scopes.parent.get(id(method))
+    owner = semantic.scope_of(method).node
     return owner if isinstance(owner, ast.ClassDef) else None
 
 

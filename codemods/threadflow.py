@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Union
+
+from asyncmend.semantic import Scope, SemanticModel
 
 from .asynckinds import EXECUTOR, Kinds, instance_class
-from .pyscope import FunctionNode, Scope, Scopes
+
+FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
 
 _OWN_LOOP_CALLS = {
     "asyncio.run",
@@ -101,9 +104,9 @@ class _Ref:
 class ThreadFlow:
     """The thread code of one module, and the known call sites of its functions."""
 
-    def __init__(self, tree: ast.Module, scopes: Optional[Scopes] = None):
-        self.scopes = scopes or Scopes(tree)
-        self._executors = Kinds(self.scopes)  # executors do not depend on threads
+    def __init__(self, tree: ast.Module, semantic: Optional[SemanticModel] = None):
+        self.semantic = semantic or SemanticModel(tree)
+        self._executors = Kinds(self.semantic)  # executors do not depend on threads
         self.code: dict[int, ThreadCode] = {}
         self._candidates: dict[int, ThreadCode] = {}
         self._entry_refs: dict[int, Entry] = {}
@@ -117,7 +120,7 @@ class ThreadFlow:
     # -- questions ---------------------------------------------------------------------------------
 
     def region(self, node: ast.AST) -> Optional[FunctionNode]:
-        return self.scopes.enclosing_function(node)
+        return self.semantic.enclosing_function(node)  # type: ignore[return-value]
 
     def thread_code(self, node: ast.AST) -> Optional[ThreadCode]:
         """The thread code whose own body holds ``node`` (not a nested def or lambda), if any."""
@@ -133,7 +136,7 @@ class ThreadFlow:
             code = self._candidates.get(id(func))
             return [e.invocation for e in code.entries] if code else None
         if isinstance(func, ast.FunctionDef) and func.name == "__init__":
-            owner = self.scopes.parent.get(id(func))
+            owner = self.semantic.parent(func)
             if isinstance(owner, ast.ClassDef):
                 return self._invocations_of(owner, bound=True)
         return self._invocations_of(func, bound=False)
@@ -154,7 +157,7 @@ class ThreadFlow:
     # -- entries -----------------------------------------------------------------------------------
 
     def _find_starts(self) -> None:
-        for node in self.scopes.calls:
+        for node in self.semantic.nodes(ast.Call):
             self.calls_in.setdefault(_key(self.region(node)), []).append(node)
             start = self._start(node)
             if start is not None:
@@ -163,7 +166,7 @@ class ThreadFlow:
 
     def _start(self, call: ast.Call) -> Optional[tuple[str, ast.expr, Invocation]]:
         """(how, target expression, the arguments the target gets) when ``call`` starts a thread."""
-        qual = self.scopes.qualname(call.func)
+        qual = self.semantic.qualname(call.func)
         args, kw = call.args, {k.arg: k.value for k in call.keywords if k.arg}
         if any(isinstance(a, ast.Starred) for a in args) or any(k.arg is None for k in call.keywords):
             return None
@@ -192,7 +195,7 @@ class ThreadFlow:
 
     def _target(self, target: ast.expr, entry: Entry) -> None:
         """Record what ``target`` names as started by ``entry``, seeing through partial and lambda."""
-        if isinstance(target, ast.Call) and self.scopes.qualname(target.func) == "functools.partial":
+        if isinstance(target, ast.Call) and self.semantic.qualname(target.func) == "functools.partial":
             if not target.args or isinstance(target.args[0], ast.Starred):
                 return
             given = entry.invocation
@@ -219,9 +222,9 @@ class ThreadFlow:
     def _function(self, expr: ast.expr) -> tuple[Optional[ast.AST], bool]:
         """The def (or class) an expression names: ``f`` or ``self.method``; and whether bound."""
         if isinstance(expr, ast.Name):
-            return self.scopes.the_def(expr), False
+            return self.semantic.definition(expr), False
         if isinstance(expr, ast.Attribute):
-            owner = instance_class(self.scopes, expr.value)
+            owner = instance_class(self.semantic, expr.value)
             if owner is not None:
                 found = [s for s in owner.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
                          and s.name == expr.attr]
@@ -230,7 +233,7 @@ class ThreadFlow:
         return None, False
 
     def _find_subclass_runs(self) -> None:
-        for node in self.scopes.classes:
+        for node in self.semantic.nodes(ast.ClassDef):
             if self._is_thread_class(node, set()):
                 runs = [s for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "run"]
                 if len(runs) == 1 and isinstance(runs[0], ast.FunctionDef):
@@ -242,10 +245,10 @@ class ThreadFlow:
             return False
         seen.add(id(cls))
         for base in cls.bases:
-            if self.scopes.qualname(base) == "threading.Thread":
+            if self.semantic.qualname(base) == "threading.Thread":
                 return True
             if isinstance(base, ast.Name):
-                parent = self.scopes.the_def(base)
+                parent = self.semantic.definition(base)
                 if isinstance(parent, ast.ClassDef) and self._is_thread_class(parent, seen):
                     return True
         return False
@@ -253,24 +256,23 @@ class ThreadFlow:
     # -- references --------------------------------------------------------------------------------
 
     def _collect_refs(self) -> None:
-        names = self.scopes.def_names
-        for node in self.scopes.loads:
-            if isinstance(node, ast.Name):
-                if node.id not in names:
-                    continue
-                target, bound = self.scopes.the_def(node), False
-            elif node.attr in names:  # type: ignore[attr-defined]
+        defs = [*self.semantic.nodes(ast.FunctionDef), *self.semantic.nodes(ast.AsyncFunctionDef)]
+        names = {d.name for d in (*defs, *self.semantic.nodes(ast.ClassDef))}
+        for node in self.semantic.nodes(ast.Name):
+            if node.id in names and type(node.ctx) is ast.Load:
+                target = self.semantic.definition(node)
+                if target is not None:
+                    self._refs.setdefault(id(target), []).append(self._classify(node, False))
+        for node in self.semantic.nodes(ast.Attribute):
+            if node.attr in names and type(node.ctx) is ast.Load:
                 target, bound = self._function(node)
-            else:
-                continue
-            if target is None:
-                continue
-            self._refs.setdefault(id(target), []).append(self._classify(node, bound))
+                if target is not None:
+                    self._refs.setdefault(id(target), []).append(self._classify(node, bound))
 
     def _classify(self, node: ast.expr, bound: bool) -> _Ref:
         if id(node) in self._entry_refs:
             return _Ref(node, "entry")
-        parent = self.scopes.parent.get(id(node))
+        parent = self.semantic.parent(node)
         if isinstance(parent, ast.Call) and parent.func is node:
             return _Ref(node, "call", parent, bound)
         return _Ref(node, "other")
@@ -315,24 +317,24 @@ class ThreadFlow:
         if isinstance(code.node, ast.Lambda):
             return True
         home = self.region(code.node)
-        if home is None or isinstance(self.scopes.parent.get(id(code.node)), ast.ClassDef):
+        if home is None or isinstance(self.semantic.parent(code.node), ast.ClassDef):
             return False
         refs = self._refs.get(id(code.node), ())
-        body = self.scopes.of_def[id(home)]
+        body = self.semantic.scope_for(home)
         return bool(code.entries) and all(r.use == "entry" for r in refs) and all(
             self._inside(e.starter, body) for e in code.entries
         )
 
     def _inside(self, node: ast.AST, scope: Scope) -> bool:
         """Whether ``node`` runs in ``scope`` or in a function or lambda nested in it."""
-        current: Optional[Scope] = self.scopes.scope_of(node)
+        current: Optional[Scope] = self.semantic.scope_of(node)
         while current is not None and current is not scope:
             current = current.parent
         return current is scope
 
     def _runs_own_loop(self, func: ast.AST) -> bool:
         for call in self.calls_in.get(id(func), ()):
-            if self.scopes.qualname(call.func) in _OWN_LOOP_CALLS:
+            if self.semantic.qualname(call.func) in _OWN_LOOP_CALLS:
                 return True
             if isinstance(call.func, ast.Attribute) and call.func.attr in _OWN_LOOP_METHODS:
                 return True

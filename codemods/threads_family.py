@@ -15,7 +15,6 @@ from asyncmend.model import Finding, Fix, Rule
 from asyncmend.source import SourceFile
 
 from .asynckinds import ASYNCIO_FUTURES, CFUTURE, LOOP, TASK, Kinds
-from .pyscope import Scopes
 from .threadflow import ThreadCode, ThreadFlow
 
 # LibCST is imported inside the functions that rewrite, never at the top: `asyncmend check` loads
@@ -385,10 +384,10 @@ def check(src: SourceFile) -> list[Finding]:
 class _Checker:
     def __init__(self, src: SourceFile):
         self.src = src
-        self.scopes = Scopes(src.tree)
-        self.flow = ThreadFlow(src.tree, self.scopes)
-        self.kinds = Kinds(self.scopes, self.flow)
-        self.asyncio = _module_alias(self.scopes, "asyncio")
+        self.semantic = src.semantic
+        self.flow = ThreadFlow(src.tree, self.semantic)
+        self.kinds = Kinds(self.semantic, self.flow)
+        self.asyncio = self._module("asyncio")
         self.findings: list[Finding] = []
         self._adapter: Optional[tuple[str, bool]] = None
 
@@ -396,7 +395,7 @@ class _Checker:
         for code in self.flow.code.values():
             for call in self.flow.calls_in.get(id(code.node), ()):
                 self._thread_call(call, code)
-        for node in self.scopes.awaits:
+        for node in self.semantic.nodes(ast.Await):
             if self.kinds.of(node.value) == CFUTURE:
                 fix = Fix("wrap_future", "safe", self._asyncio_params()) if self.asyncio else None
                 self._report(node, AM304, fix)
@@ -405,9 +404,9 @@ class _Checker:
     def _thread_call(self, call: ast.Call, code: ThreadCode) -> None:
         func = call.func
         safety = "safe" if code.explicit else "unsafe"
-        statement = isinstance(self.scopes.parent.get(id(call)), ast.Expr)
+        statement = isinstance(self.semantic.parent(call), ast.Expr)
         plain = _plain_args(call)
-        if self.scopes.qualname(func) in ("asyncio.ensure_future", "asyncio.tasks.ensure_future"):
+        if self.semantic.qualname(func) in ("asyncio.ensure_future", "asyncio.tasks.ensure_future"):
             loop = next((k.value for k in call.keywords if k.arg == "loop"), None)
             if loop is not None and self.kinds.of(loop) == LOOP:
                 ok = statement and self.asyncio and len(call.args) == 1 and len(call.keywords) == 1
@@ -443,10 +442,15 @@ class _Checker:
             fix = Fix("defer", safety, {"loop": "receiver" if rule is AM301 else "get_loop"})
         self._report(call, rule, fix, code)
 
+    def _module(self, module: str) -> Optional[tuple[str, bool]]:
+        """(name, already imported) to reach ``module`` at module level; None when no name is safe."""
+        ref = self.semantic.module_ref(module)
+        return (ref[0], not ref[1]) if ref is not None else None
+
     def _calls_coroutine_function(self, expr: ast.expr) -> bool:
         if not isinstance(expr, ast.Call) or not isinstance(expr.func, ast.Name):
             return False
-        return isinstance(self.scopes.the_def(expr.func), ast.AsyncFunctionDef)
+        return isinstance(self.semantic.definition(expr.func), ast.AsyncFunctionDef)
 
     def _asyncio_params(self) -> dict:
         assert self.asyncio is not None
@@ -460,14 +464,9 @@ class _Checker:
             if existing:
                 self._adapter = (existing, False)
             else:
-                taken = self.scopes.all_names()
-                name, n = ADAPTER_BASE, 1
-                while name in taken:
-                    n += 1
-                    name = f"{ADAPTER_BASE}_{n}"
-                self._adapter = (name, True)
+                self._adapter = (self.semantic.free(ADAPTER_BASE), True)
         name, insert = self._adapter
-        concurrent = _module_alias(self.scopes, "concurrent")
+        concurrent = self._module("concurrent")
         if concurrent is None or concurrent[0] != "concurrent":
             return None
         return {"adapter": name, "insert": insert, "import": insert}
@@ -487,7 +486,7 @@ class _Checker:
         for entry in entries:
             starter = entry.starter
             if isinstance(starter, ast.ClassDef):
-                joins = [c for c in self.scopes.calls if _is_join(c)]
+                joins = [c for c in self.semantic.nodes(ast.Call) if _is_join(c)]
                 if joins:
                     return f"`{_short(joins[0].func)}()` at line {joins[0].lineno} may wait for this thread"
                 continue
@@ -504,17 +503,21 @@ class _Checker:
         (``join()``, ``result()``, ``exception()``, ``concurrent.futures.wait``) outside thread code,
         or ``await`` of the starter itself (that coroutine cannot go on to complete the future)."""
         node = starter
-        parent = self.scopes.parent.get(id(node))
+        parent = self.semantic.parent(node)
         while isinstance(parent, (ast.List, ast.Tuple, ast.Set, ast.ListComp, ast.comprehension, ast.Starred)):
-            node, parent = parent, self.scopes.parent.get(id(parent))
-        if isinstance(parent, ast.Call) and isinstance(self.scopes.parent.get(id(parent)), ast.Await):
-            parent = self.scopes.parent.get(id(parent))  # ``await asyncio.gather(run_in_executor(...))``
+            node, parent = parent, self.semantic.parent(parent)
+        if isinstance(parent, ast.Call) and isinstance(self.semantic.parent(parent), ast.Await):
+            parent = self.semantic.parent(parent)  # ``await asyncio.gather(run_in_executor(...))``
         if isinstance(parent, ast.Await):
             return f"the coroutine at line {parent.lineno} awaits this worker"
         uses = [node]
         if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and _repeatable(parent.targets[0]):
-            handle = ast.dump(parent.targets[0]).replace("Store()", "Load()")
-            uses = [u for u in self.scopes.loads if ast.dump(u) == handle and not self.flow.in_thread(u)]
+            target = parent.targets[0]
+            handle = ast.dump(target).replace("Store()", "Load()")
+            uses = [
+                u for u in self.semantic.nodes(type(target))
+                if type(u.ctx) is ast.Load and ast.dump(u) == handle and not self.flow.in_thread(u)
+            ]
         for use in uses:
             how = self._blocking_wait(use)
             if how is not None:
@@ -522,16 +525,16 @@ class _Checker:
         return None
 
     def _blocking_wait(self, use: ast.expr) -> Optional[str]:
-        up = self.scopes.parent.get(id(use))
+        up = self.semantic.parent(use)
         if isinstance(up, ast.Attribute) and up.attr in ("join", "result", "exception"):
-            call = self.scopes.parent.get(id(up))
+            call = self.semantic.parent(up)
             if isinstance(call, ast.Call) and call.func is up and not call.args and not call.keywords:
                 return f"`{_short(up)}()` at line {call.lineno} waits for this worker"
         if isinstance(up, ast.Await):
             return f"the coroutine at line {up.lineno} awaits this worker"
         while isinstance(up, (ast.List, ast.Tuple, ast.Set, ast.Starred)):
-            up = self.scopes.parent.get(id(up))
-        if isinstance(up, ast.Call) and self.scopes.qualname(up.func) in _CF_WAITS:
+            up = self.semantic.parent(up)
+        if isinstance(up, ast.Call) and self.semantic.qualname(up.func) in _CF_WAITS:
             return f"`{_short(up.func)}()` at line {up.lineno} waits for this worker"
         return None
 
@@ -571,23 +574,6 @@ class _Checker:
                 fix=fix,
             )
         )
-
-
-def _module_alias(scopes: Scopes, module: str) -> Optional[tuple[str, bool]]:
-    """(name, already imported) to reach ``module`` at module level; None when no name is safe.
-
-    An existing ``import module [as alias]`` is used when that name means the module everywhere;
-    otherwise ``module`` itself, to be imported, if the module binds that name to nothing else.
-    """
-    bound: dict[str, set[bool]] = {}
-    for scope in [scopes.module, *scopes.of_def.values()]:
-        for name, bindings in scope.bindings.items():
-            for b in bindings:
-                bound.setdefault(name, set()).add(b.kind == "import" and b.qualname == module)
-    for name, b in scopes.module.bindings.items():
-        if any(x.kind == "import" and x.qualname == module for x in b) and bound[name] == {True}:
-            return name, True
-    return (module, False) if bound.get(module, {True}) == {True} else None
 
 
 def _existing_adapter(tree: ast.Module) -> Optional[str]:

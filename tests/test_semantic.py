@@ -458,3 +458,85 @@ def test_scoping_agrees_with_symtable_on_the_standard_library():
         problems += [(path.name, *d) for d in disagreements(text)]
     assert checked > 50
     assert problems == []
+
+
+# -- the node index: parents, the scope of any node, nodes by type ----------------------------------
+
+
+def test_any_node_knows_its_scope_its_function_and_its_parent():
+    m = model('''
+        import functools
+
+        @deco(a())
+        def f(x=b(), *, y: c() = d()):
+            g = lambda z=e(): h(z)
+            return [i() for _ in j() if k()] + [v for v in l()]
+
+        class C(m()):
+            n = o()
+
+            def meth(self):
+                def inner():
+                    return p()
+                return q()
+    ''')
+    calls = {c.func.id: c for c in m.nodes(ast.Call) if isinstance(c.func, ast.Name)}
+    f, meth, inner = (m.tree.body[1], m.tree.body[2].body[1], m.tree.body[2].body[1].body[0])
+    (lam,) = m.nodes(ast.Lambda)
+    (listcomp, _) = m.nodes(ast.ListComp)
+    assert [m.scope_of(calls[n]).node for n in "abcdm"] == [m.tree] * 5 and m.scope_of(calls["o"]).node is m.tree.body[2]
+    assert m.scope_of(calls["e"]).node is f and m.scope_of(calls["h"]).node is lam
+    assert m.scope_of(calls["j"]).node is f and m.scope_of(calls["i"]).node is listcomp
+    assert m.scope_of(calls["k"]).node is listcomp and m.scope_of(calls["l"]).node is f
+    assert m.scope_of(calls["p"]).node is inner and m.scope_of(calls["q"]).node is meth
+    functions = {n: m.enclosing_function(calls[n]) for n in calls}
+    assert functions == {
+        "deco": None, "a": None, "b": None, "c": None, "d": None, "e": f, "h": lam, "i": f, "j": f, "k": f, "l": f,
+        "m": None, "o": None, "p": inner, "q": meth,
+    }
+    assert m.enclosing_function(f) is None and m.enclosing_function(inner) is meth
+    # parents are the nodes' own: the parameter's annotation hangs under the parameter
+    assert m.parent(calls["c"]) is f.args.kwonlyargs[0] and m.parent(f.args.kwonlyargs[0]) is f.args
+    assert m.parent(f.args) is f and m.parent(f) is m.tree and m.parent(m.tree) is None
+    assert m.parent(calls["i"]) is listcomp and m.parent(calls["j"]) is listcomp.generators[0]
+    # in the order the code runs: decorators and defaults before the body, the first iterable first
+    assert [c.func.id for c in m.nodes(ast.Call) if isinstance(c.func, ast.Name)] == [
+        "deco", "a", "b", "d", "c", "e", "h", "j", "k", "i", "l", "m", "o", "p", "q",
+    ]
+
+
+def test_definition_is_the_one_def_or_class_a_name_refers_to():
+    m = model('''
+        def f(): pass
+        class C: pass
+        def g(): pass
+        g = 1
+        try:
+            from x import h
+        except ImportError:
+            h = None
+        f, C, g, h
+    ''')
+    f, c, g, h = m.tree.body[-1].value.elts
+    assert m.definition(f) is m.tree.body[0] and m.definition(c) is m.tree.body[1]
+    assert m.definition(g) is None and m.definition(h) is None
+
+
+def test_node_index_agrees_with_the_walk_and_with_the_tree_on_the_standard_library():
+    checked = 0
+    for path in _stdlib_sample()[::3]:
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError, ValueError):
+            continue
+        m = SemanticModel(tree)
+        walked = dict(m._scope_of)
+        for node in ast.walk(tree):
+            for child in ast.iter_child_nodes(node):
+                if not isinstance(child, (ast.expr_context, ast.operator, ast.boolop, ast.cmpop, ast.unaryop)):
+                    assert m.parent(child) is node, (path.name, ast.dump(child)[:80])
+        index = m._nodes().scope
+        assert [k for k, scope in walked.items() if index[k] is not scope] == [], path.name
+        assert sum(len(v) for v in m._nodes().by_type.values()) == len(index)
+        checked += 1
+    assert checked > 10

@@ -21,7 +21,9 @@ a module name, the functions' ``global`` bindings of it); statement order is the
 need it (``Binding.position``, ``Scope.statements``, ``bindings_before``).
 
 Modules: ``scopes`` (the vocabulary: kinds, ``Scope``, ``Binding``), ``walk`` (the one walk that fills
-the model), ``model`` (``SemanticModel``, the questions), ``astutil`` (small ``ast`` helpers).
+the model), ``nodes`` (the node index, a second walk made on first use: every node's parent and
+scope, the nodes of each type), ``model`` (``SemanticModel``, the questions), ``astutil`` (small
+``ast`` helpers).
 """
 
 from __future__ import annotations

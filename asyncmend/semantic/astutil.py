@@ -47,3 +47,14 @@ def fallback_imports(node: ast.AST) -> list[ast.stmt]:
 
 def _bound(alias: ast.alias) -> str:
     return alias.asname or alias.name.partition(".")[0]
+
+
+def all_args(args: ast.arguments) -> list[ast.arg]:
+    """A function's parameters, in order: positional-only, positional, ``*args``, keyword-only, ``**kwargs``."""
+    out = [*args.posonlyargs, *args.args]
+    if args.vararg:
+        out.append(args.vararg)
+    out.extend(args.kwonlyargs)
+    if args.kwarg:
+        out.append(args.kwarg)
+    return out

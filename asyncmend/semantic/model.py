@@ -6,9 +6,10 @@ import ast
 import builtins
 from typing import Iterator, Optional
 
+from .nodes import NodeIndex
 from .scopes import (
-    CLASS, FREE, FROM_IMPORT, GLOBAL_EXPLICIT, GLOBAL_IMPLICIT, IMPORT, LOCAL, MODULE, PARAMETER, RESERVED, Binding,
-    Scope,
+    CLASS, CLASS_DEF, COMPREHENSION, DEF, FREE, FROM_IMPORT, FUNCTION, GLOBAL_EXPLICIT, GLOBAL_IMPLICIT, IMPORT, LAMBDA,
+    LOCAL, MODULE, PARAMETER, RESERVED, Binding, Scope,
 )
 from .walk import Walk
 
@@ -37,6 +38,7 @@ class SemanticModel(Walk):
         #: Kinds and types of expressions (``id(expr)`` -> what it is, from what the code states:
         #: constructors, annotations, context managers). Empty for now: the types issue fills it.
         self.types: dict[int, object] = {}
+        self._index: Optional[NodeIndex] = None  # made on first use: most rules need no more than names
         self._body(tree.body, self.module, False)
         for scope in self.scopes:
             for name in scope.globals:
@@ -74,8 +76,34 @@ class SemanticModel(Walk):
 
 
     def scope_of(self, node: ast.AST) -> Scope:
-        """The scope a statement, name, argument or except clause runs in (the module for other nodes)."""
-        return self._scope_of.get(id(node), self.module)
+        """The scope a node runs in (the module for the Module itself, or a node not of this tree).
+        Names, statements, parameters and except clauses are known from the model's walk; asking
+        about any other node makes the node index."""
+        found = self._scope_of.get(id(node))
+        return found if found is not None else self._nodes().scope.get(id(node), self.module)
+
+    def parent(self, node: ast.AST) -> Optional[ast.AST]:
+        """The node ``node`` is a child of (None for the Module). Makes the node index."""
+        return self._nodes().parent.get(id(node))
+
+    def nodes(self, cls: type) -> list:
+        """Every node of exactly the type ``cls``, parents before children, in the order the code
+        runs where scopes are concerned (decorators and defaults before a function's body, a
+        comprehension's first iterable before its element). Makes the node index."""
+        return self._nodes().nodes(cls)
+
+    def _nodes(self) -> NodeIndex:
+        if self._index is None:
+            self._index = NodeIndex(self.tree, self.module, self.scope_for)
+        return self._index
+
+    def enclosing_function(self, node: ast.AST) -> Optional[ast.AST]:
+        """The innermost def or lambda whose body holds ``node`` (comprehensions are seen through);
+        None at module or class level."""
+        scope: Optional[Scope] = self.scope_of(node)
+        while scope is not None and scope.kind == COMPREHENSION:
+            scope = scope.parent
+        return scope.node if scope is not None and scope.kind in (FUNCTION, LAMBDA) else None
 
     def scope_for(self, node: ast.AST) -> Optional[Scope]:
         """The scope a Module, def, class, lambda or comprehension opens."""
@@ -141,6 +169,12 @@ class SemanticModel(Walk):
         here = self.scope_of(node)
         at = (node.lineno, node.col_offset)
         return [b for b in self.bindings_of(node) if b.scope is not here or b.position < at]
+
+    def definition(self, node: ast.Name) -> Optional[ast.AST]:
+        """The def or class statement a name refers to, when that is its one binding (fallback
+        imports aside); else None."""
+        found = [b for b in self.bindings_of(node) if not b.fallback]
+        return found[0].node if len(found) == 1 and found[0].kind in (DEF, CLASS_DEF) else None
 
     def is_builtin(self, node: ast.AST, name: str) -> bool:
         """Whether ``node`` is the name ``name`` and means the builtin (nothing in the file binds it

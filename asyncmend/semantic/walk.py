@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from .astutil import TRY_STATEMENTS, fallback_imports
+from .astutil import TRY_STATEMENTS, all_args, fallback_imports
 from .scopes import (
     ANNOTATION, ASSIGNMENT, AUGMENTED, CLASS, CLASS_DEF, COMPREHENSION, COMPREHENSION_TARGET, DEF, DELETION,
     EXCEPT, FOR, FROM_IMPORT, FUNCTION, IMPORT, LAMBDA, MATCH, MODULE, PARAMETER, WALRUS, WITH, Binding, Scope,
@@ -149,11 +149,11 @@ class Walk:
 
     def _arguments(self, args: ast.arguments, scope: Scope) -> None:
         self._expressions([d for d in (*args.defaults, *args.kw_defaults) if d is not None], scope)
-        for arg in _all_args(args):
+        for arg in all_args(args):
             self._annotation(arg.annotation, scope)
 
     def _parameters(self, args: ast.arguments, scope: Scope, func: ast.AST) -> None:
-        for arg in _all_args(args):
+        for arg in all_args(args):
             self._scope_of[id(arg)] = scope
             self._bind(scope, arg.arg, PARAMETER, arg, func, False, annotation=arg.annotation)
 
@@ -277,13 +277,3 @@ def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
     )
-
-
-def _all_args(args: ast.arguments) -> list[ast.arg]:
-    out = [*args.posonlyargs, *args.args]
-    if args.vararg:
-        out.append(args.vararg)
-    out.extend(args.kwonlyargs)
-    if args.kwarg:
-        out.append(args.kwarg)
-    return out
