@@ -366,7 +366,7 @@ def _started_as(start: str) -> list[tuple[str, int, str | None, str]]:
     """The findings in ``w`` when ``start`` starts it, each with the way of starting the message names."""
     src = SourceFile.from_bytes("m.py", STARTS_HEAD.format(start=start).encode())
     found = []
-    for f in threads.check(src):
+    for f in threads_family.check(src):
         how = re.search(r"worker thread \((.*?)\)", f.message)
         found.append((f.rule, f.line, f.fix.safety if f.fix else None, how.group(1) if how else f.message))
     return found
@@ -461,7 +461,7 @@ def test_thread_arguments_reach_the_parameters(params: str, start: str, found: b
 
 def _reported(code: str) -> list[tuple[str, int, str | None, str]]:
     src = SourceFile.from_bytes("m.py", textwrap.dedent(code).encode())
-    return [(f.rule, f.line, f.fix.safety if f.fix else None, f.message) for f in threads.check(src)]
+    return [(f.rule, f.line, f.fix.safety if f.fix else None, f.message) for f in threads_family.check(src)]
 
 
 def _call_soon(recv: str, how: str) -> str:
@@ -700,4 +700,4 @@ def test_a_helper_is_judged_by_the_start_of_its_entry() -> None:
         threading.Thread(target=w, args=(fut,)).start()
     """
     src = SourceFile.from_bytes("m.py", textwrap.dedent(code).encode())
-    assert [(f.rule, f.line, f.fix.action, f.fix.safety) for f in threads.check(src)] == [("AM305", 4, "mirror", "unsafe")]
+    assert [(f.rule, f.line, f.fix.action, f.fix.safety) for f in threads_family.check(src)] == [("AM305", 4, "mirror", "unsafe")]
