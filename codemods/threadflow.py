@@ -85,7 +85,7 @@ class ThreadCode:
 
     node: FunctionNode
     entries: list[Entry] = field(default_factory=list)
-    helper_of: Optional[FunctionNode] = None  # set for helpers (one call level below an entry)
+    helper_of: list[FunctionNode] = field(default_factory=list)  # for helpers: every entry that calls it
     explicit: bool = False  # started in the very function body that defines it, used nowhere else
 
     @property
@@ -297,11 +297,14 @@ class ThreadFlow:
         for code in entries.values():
             for call in self.calls_in.get(id(code.node), ()):
                 func, _ = self._function(call.func)
-                if (isinstance(func, ast.FunctionDef) and not func.decorator_list
-                        and id(func) not in entries and id(func) not in helpers
+                if id(func) in helpers:
+                    if code.node not in helpers[id(func)].helper_of:
+                        helpers[id(func)].helper_of.append(code.node)
+                elif (isinstance(func, ast.FunctionDef) and not func.decorator_list
+                        and id(func) not in entries
                         and self._only_from(func, entries, allow_entry=False)
                         and not self._runs_own_loop(func)):
-                    helpers[id(func)] = ThreadCode(func, helper_of=code.node)
+                    helpers[id(func)] = ThreadCode(func, helper_of=[code.node])
         self.code = {**entries, **helpers}
 
     def _only_from(self, func: ast.AST, entries: dict[int, ThreadCode], allow_entry: bool) -> bool:

@@ -476,9 +476,8 @@ class _Checker:
         ``future.result()`` or ``await`` of what the starter returns, the shutdown of its executor
         (``shutdown()``, the end of ``with executor:``). The mirror adapter makes the worker wait for
         the loop; a loop that waits for the worker then never wakes."""
-        if code.helper_of is not None:
-            outer = self.flow.code.get(id(code.helper_of))
-            entries = outer.entries if outer is not None else []
+        if code.helper_of:  # a helper: the worker of every entry that calls it
+            entries = [e for node in code.helper_of for e in self.flow.code[id(node)].entries]
         else:
             entries = code.entries
         if not entries:

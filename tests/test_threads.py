@@ -701,3 +701,27 @@ def test_a_helper_is_judged_by_the_start_of_its_entry() -> None:
     """
     src = SourceFile.from_bytes("m.py", textwrap.dedent(code).encode())
     assert [(f.rule, f.line, f.fix.action, f.fix.safety) for f in threads_family.check(src)] == [("AM305", 4, "mirror", "unsafe")]
+
+
+def test_a_helper_of_two_workers_gets_no_fix_when_either_worker_is_waited_for() -> None:
+    # the helper runs in both workers; the second is joined by the loop's thread, so the mirror fix
+    # (the worker waits for the loop) would hang there, whichever worker is started first
+    code = """
+    import asyncio, concurrent.futures, threading
+    def helper(fut):
+        fut.result()
+    def free_worker(fut):
+        helper(fut)
+    def joined_worker(fut):
+        helper(fut)
+    async def main():
+        fut = asyncio.get_running_loop().create_future()
+        threading.Thread(target=free_worker, args=(fut,)).start()
+        t = threading.Thread(target=joined_worker, args=(fut,))
+        t.start()
+        t.join()
+    """
+    src = SourceFile.from_bytes("m.py", textwrap.dedent(code).encode())
+    [finding] = threads_family.check(src)
+    assert (finding.rule, finding.line, finding.fix) == ("AM305", 4, None)
+    assert "t.join()" in finding.message
