@@ -500,3 +500,58 @@ def test_with_the_task_fix_chosen_a_looping_coroutine_becomes_a_task(tmp_path: P
     run = engine.check([str(root)], Settings(jobs=1, cache=False, unawaited_fix="task"))
     found = {f.line: f for f in run.findings}
     assert found[21].fix is not None and found[21].fix.action == "task"
+
+
+# Every ``async``/``await`` Python 3.6 reads as a name is written ASYNC/AWAIT here; the keywords are
+# lower case. The reader must rename exactly the upper-case ones, in place.
+SOFT_KEYWORDS = '''\
+import ASYNC.AWAIT as ASYNC
+from x import y as AWAIT, ASYNC
+s = "async await"  # async await
+f = f"{s} async"
+if s:
+    AWAIT = ASYNC(ASYNC=1, \\
+                  AWAIT=2)
+async def one(a: int = (1), b={1: 2}): await a
+AWAIT = lambda ASYNC: ASYNC
+async def two(a: int,
+              b=[1]):
+    if a:
+        pass
+    await a
+    async with a:
+        await a
+    async for x in a:
+        pass
+    await a
+def three(a):
+    global ASYNC
+    def inner(AWAIT):
+        return AWAIT
+    return a.AWAIT(ASYNC=a).ASYNC
+class K:
+    def ASYNC(self): pass
+    def m(self):
+        return [AWAIT for ASYNC in self]
+AWAIT = 1
+'''
+
+
+def test_old_soft_keywords_renamed_exactly_where_they_are_names() -> None:
+    text = SOFT_KEYWORDS.replace("ASYNC", "async").replace("AWAIT", "await")
+    renamed, stand_ins = rename_soft_keywords(text)
+    by_word = {word: stand_in for stand_in, word in stand_ins.items()}
+    assert renamed == SOFT_KEYWORDS.replace("ASYNC", by_word["async"]).replace("AWAIT", by_word["await"])
+    tree = parse_legacy(text)
+    assert tree is not None
+    kinds = [type(n).__name__ for n in ast.walk(tree)]
+    if sys.version_info < (3, 13):  # as CPython 3.6 reads it
+        assert ast.dump(tree) == ast.dump(ast.parse(text, feature_version=(3, 6)))
+    assert kinds.count("Await") == 4 and kinds.count("AsyncWith") == kinds.count("AsyncFor") == 1
+    assert {n.name for n in ast.walk(tree) if isinstance(n, ast.AsyncFunctionDef)} == {"one", "two"}
+    aliases = {(n.name, n.asname) for n in ast.walk(tree) if isinstance(n, ast.alias)}
+    assert aliases == {("async.await", "async"), ("y", "await"), ("async", None)}
+    assert [n.names for n in ast.walk(tree) if isinstance(n, ast.Global)] == [["async"]]
+    assert {n.arg for n in ast.walk(tree) if isinstance(n, ast.keyword)} == {"async", "await"}
+    names = " ".join(ast.dump(tree).split("'")[1::2])
+    assert "_0" not in names  # no stand-in left in the tree
