@@ -27,6 +27,7 @@ def _apply(text: str, changes: list[tuple[int, int, str]]) -> str:
         ("a\r\n    f()\r\n", "import asyncio\r\na\r\n    await f()\r\n"),
         ("x = 'é'; f()", "x = 'é'; await f()"),
         ("a\nb\nc\n", "a\nc\n"),
+        ("a\nb\nc\nd\n", "a\nx\ny\nz\nd\n"),  # a block of lines replaced by another
         ("a\rb\n", "a\rc\n"),
         ("", "x\n"),
         ("same\n", "same\n"),
@@ -38,9 +39,10 @@ def test_text_changes_rebuild_the_new_text(old: str, new: str) -> None:
     assert all(a[1] <= b[0] for a, b in zip(changes, changes[1:]))
 
 
-def test_text_changes_keep_distant_edits_apart() -> None:
-    old = "import os\n" + "x = 1\n" * 20 + "    f()\n"
-    new = "import asyncio\nimport os\n" + "x = 1\n" * 20 + "    await f()\n"
+@pytest.mark.parametrize("repeats", [20, 300])  # past 200 lines difflib's autojunk would merge them
+def test_text_changes_keep_distant_edits_apart(repeats: int) -> None:
+    old = "x = 1\n" * repeats + "    f()\n"
+    new = "import asyncio\n" + "x = 1\n" * repeats + "    await f()\n"
     assert text_changes(old, new) == [(0, 0, "import asyncio\n"), (len(old) - 4, len(old) - 4, "await ")]
 
 
