@@ -56,6 +56,8 @@ def test_text_changes_keep_distant_edits_apart(repeats: int) -> None:
         ("y = (\n    f()\n)\n", 2, "y = (\n    f()  # noqa: AM101\n)\n"),
         ('s = """a\nb"""; f()\n', 2, 's = """a\nb"""; f()  # noqa: AM101\n'),
         ("x = f()", 1, "x = f()  # noqa: AM101"),
+        ("x = X\n", 1, "x = X  # noqa: AM101\n"),  # only the line's end is cut off
+        ("x = 1\ry = f()  # noqa: AM102\n", 2, "x = 1\ry = f()  # noqa: AM102, AM101\n"),  # a lone CR ends a line too
     ],
 )
 def test_noqa_edit_silences_the_code_on_that_line(text: str, line: int, expected: str) -> None:
@@ -71,6 +73,8 @@ def test_noqa_edit_silences_the_code_on_that_line(text: str, line: int, expected
     "text, line",
     [
         ('s = """a\nb"""; f()\n', 1),  # the line ends inside a string
+        ('x = """a\nb\nc\n"""\n', 1),  # (a string starting at column 4, ending on line 4)
+        ('a = 1\nb = 2\nx = """\nc\n"""\n', 3),  # (starting on line 3, ending at column 3)
         ("x = 1 + \\\n    f()\n", 1),  # a backslash continuation
         ("x = (\n", 1),  # does not tokenize
         ("x = 1\n", 5),  # no such line

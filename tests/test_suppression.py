@@ -128,3 +128,15 @@ def test_only_directives_in_comments_count_with_where_their_comment_starts() -> 
         (1, ("AM102",), 21), (2, ("AM103",), 7)
     ]
     assert in_comments("x = (\n# noqa: AM101\n", directives("x = (\n# noqa: AM101\n")) == []  # not tokenizable
+
+
+def test_an_empty_noqa_list_does_not_hide_a_later_directive_on_its_line() -> None:
+    assert suppressions("f()  # noqa:  # noqa: AM101\n") == {1: frozenset({"AM101"})}
+
+
+def test_add_noqa_counts_no_line_where_it_changes_nothing() -> None:
+    from asyncmend.suppress import add_noqa
+
+    old = "import asyncio\nx = asyncio.async(f())\n"  # Python 3.6: today's parser rejects it
+    assert add_noqa(old, {2: ["AM202"]}) == (old, 0)
+    assert add_noqa("def f(:\n", {1: ["AM101"]}) == ("def f(:\n", 0)
