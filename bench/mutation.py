@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 # recognition, source writing. Each with the test files that exercise it: fast ones only (the
 # end-to-end suites, test_fixtures.py and test_hostile.py, spawn processes; with them a run takes hours).
 MODULES = {
-    "suppress": ("asyncmend/suppress.py", ["tests/test_suppression.py", "tests/test_editing.py"]),
+    "suppress": ("asyncmend/suppress.py", ["tests/test_suppression.py", "tests/test_editing.py", "tests/test_cli_ruff.py"]),
     "source": ("asyncmend/source.py", ["tests/test_source.py", "tests/test_atomic_write.py", "tests/test_editing.py",
                                        "tests/test_precision.py"]),
     "cancels": ("asyncmend/codemods/cancels.py", ["tests/test_cancel_filters.py", "tests/test_drain.py"]),
