@@ -5,8 +5,9 @@ and its content hash; the whole cache is keyed by the tool's own code, the Pytho
 settings that change what an analysis holds. Each entry also keeps the file's ``stat`` stamp (size,
 mtime, inode), as ruff and git do, so a warm run knows an unchanged file without reading it; a stamp
 is kept only when the file was last modified well before it was read, since a change within the
-file system's timestamp granularity could otherwise keep size and mtime ("racy git"). One file per project and key, replaced atomically, so
-concurrent runs never see a half-written cache (the last writer wins). The folder holds a
+file system's timestamp granularity could otherwise keep size and mtime ("racy git"). One file per
+project and key, replaced atomically, so concurrent runs never see a half-written cache (the last
+writer wins). The folder holds a
 ``.gitignore`` so it is never committed.
 """
 from __future__ import annotations
@@ -72,11 +73,11 @@ class AnalysisCache:
     def put(self, key: tuple, digest: str, analysis, st: os.stat_result | None = None) -> None:
         """Keep ``analysis`` of the content ``digest``; ``st``, the file's stat taken before it was
         read, lets the next run skip reading it when nothing about it has changed."""
-        trusted = st is not None and time.time_ns() - st.st_mtime_ns > _RACY_NS
+        kept = stamp(st) if st is not None and time.time_ns() - st.st_mtime_ns > _RACY_NS else None
         old = self.entries.get(key)
-        if old is not None and old[0] == digest and old[1] is analysis and old[2] == (stamp(st) if trusted else None):
-            return
-        self.entries[key] = (digest, analysis, stamp(st) if trusted else None)
+        if old is not None and old[0] == digest and old[1] is analysis and old[2] == kept:
+            return  # a warm hit: nothing to write
+        self.entries[key] = (digest, analysis, kept)
         self.dirty = True
 
     def save(self) -> None:
