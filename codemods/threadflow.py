@@ -258,13 +258,9 @@ class ThreadFlow:
     def _collect_refs(self) -> None:
         defs = [*self.semantic.nodes(ast.FunctionDef), *self.semantic.nodes(ast.AsyncFunctionDef)]
         names = {d.name for d in (*defs, *self.semantic.nodes(ast.ClassDef))}
-        for node in self.semantic.nodes(ast.Name):
-            if node.id in names and type(node.ctx) is ast.Load:
-                target = self.semantic.definition(node)
-                if target is not None:
-                    self._refs.setdefault(id(target), []).append(self._classify(node, False))
-        for node in self.semantic.nodes(ast.Attribute):
-            if node.attr in names and type(node.ctx) is ast.Load:
+        for node in (*self.semantic.nodes(ast.Name), *self.semantic.nodes(ast.Attribute)):
+            name = node.id if isinstance(node, ast.Name) else node.attr
+            if name in names and type(node.ctx) is ast.Load:
                 target, bound = self._function(node)
                 if target is not None:
                     self._refs.setdefault(id(target), []).append(self._classify(node, bound))
