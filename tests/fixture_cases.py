@@ -12,18 +12,19 @@ A file case ``<case>.py`` has beside it:
     <case>.findings.txt       what ``check`` reports: one ``LINE:COL: CODE SAFETY`` a line (``safe``,
                               ``unsafe`` or ``no-fix``), in order; empty when nothing is reported
     <case>.safe.expected.py   the input after ``fix`` (safe fixes only); there exactly when the findings
-                              show an unsafe fix, since only then do the two runs differ (absent: ``fix``
-                              gives what ``fix --unsafe-fixes`` gives)
+                              show both a safe and an unsafe fix, since only then is the safe run's result
+                              neither of the others (absent: ``fix`` gives what ``fix --unsafe-fixes``
+                              gives, or the input itself when the findings show no safe fix)
     <case>.expected.out       the exact stdout of the expected program (every runnable case has one)
 
 An input needs its expected file or its findings snapshot beside it (a case whose fix changes nothing
 has only the snapshot, empty when nothing is reported), and no file may be a byte-identical twin of what
-its absence would stand for: an expected file equal to its input, a safe-only file equal to the
-expected result.
+its absence would stand for: an expected file equal to its input, a safe-only file equal to what
+``fix`` gives without it (``Case.safe_default``).
 
 A folder case holds an ``input/`` tree (several files that matter together) and, as above,
 ``expected/`` and ``safe-expected/`` (each holding only the files that differ from the tree below it:
-the input, then the expected result), ``findings.txt`` (lines start with the file's path:
+the input, then ``Case.safe_default``), ``findings.txt`` (lines start with the file's path:
 ``PATH:LINE:COL: ...``) and ``expected.out``; its program, if runnable, is ``main.py``. A case may
 carry directives in a comment line of its input, at column 0:
 
@@ -85,7 +86,7 @@ class Case:
     id: str
     input: Path  # a file, or a folder (input/)
     expected: Path  # after fix --unsafe-fixes; absent: the input unchanged
-    safe_expected: Path  # after fix (safe only); absent: the same as expected
+    safe_expected: Path  # after fix (safe only); absent: safe_default()
     findings: Path  # the findings snapshot; may not exist yet
     expected_out: Path  # the program's stdout; may not exist yet
     directives: dict[str, str] = field(default_factory=dict)
@@ -111,9 +112,20 @@ class Case:
         """What ``fix --unsafe-fixes`` must give: the input with the expected files over it."""
         return {**files(self.input), **files(self.expected)}
 
+    def safeties(self) -> set[str]:
+        """The fix safeties the findings snapshot shows (``safe``, ``unsafe``, ``no-fix``)."""
+        if not self.findings.exists():
+            return set()
+        return {line.split()[-1] for line in self.findings.read_text("utf-8").splitlines() if line.strip()}
+
+    def safe_default(self) -> dict[str, bytes]:
+        """What ``fix`` gives where no safe-only file says otherwise: the expected result, or the input
+        itself when the findings show no safe fix."""
+        return self.expected_files() if "safe" in self.safeties() else files(self.input)
+
     def safe_expected_files(self) -> dict[str, bytes]:
-        """What ``fix`` must give: the expected result with the safe-only files over it."""
-        return {**self.expected_files(), **files(self.safe_expected)}
+        """What ``fix`` must give: ``safe_default`` with the safe-only files over it."""
+        return {**self.safe_default(), **files(self.safe_expected)}
 
     @property
     def is_folder(self) -> bool:
@@ -192,7 +204,9 @@ def _checked(case: Case, root: Path) -> Case:
             raise FixtureError(f"{case.findings.relative_to(root)}: no {case.rule} finding, yet the case is named "
                                f"after it (name a case that shows the rule silent <CODE>_negative_<what>)")
     _no_twins(case.expected, files(case.input), root, "the input")
-    _no_twins(case.safe_expected, case.expected_files(), root, "the expected result")
+    unsafe_only = "unsafe" in case.safeties() and "safe" not in case.safeties()
+    _no_twins(case.safe_expected, case.safe_default(), root,
+              "the input (every fix is unsafe)" if unsafe_only else "the expected result")
     return case
 
 

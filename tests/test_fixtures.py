@@ -114,10 +114,6 @@ def test_findings_match_snapshot(case: Case, tmp_path: Path) -> None:
     assert got == _snapshot(case.findings, got, "the findings of check")
 
 
-def _has_unsafe_fix(case: Case) -> bool:
-    return case.findings.exists() and " unsafe\n" in case.findings.read_text("utf-8")
-
-
 def _same_files(got: dict[str, bytes], want: dict[str, bytes]) -> None:
     assert got.keys() == want.keys()
     for name in want:
@@ -134,20 +130,20 @@ def test_unsafe_fixes_give_expected(case: Case, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_safe_fixes_give_safe_expected(case: Case, tmp_path: Path) -> None:
-    """``fix`` without ``--unsafe-fixes``: the safe-only file where the case has an unsafe fix, else the
-    same result as with unsafe fixes."""
+    """``fix`` without ``--unsafe-fixes``: the safe-only file where the case has both a safe and an
+    unsafe fix, the input where it has no safe fix, else the same result as with unsafe fixes."""
     target = _copy(case, tmp_path, "work")
     _fix(target, case, unsafe=False)
     got = files(target)
     if not case.findings.exists():
         pytest.fail(f"{case.findings.relative_to(FIXTURES)} is missing: its findings say which runs differ")
-    if not _has_unsafe_fix(case):
+    if "unsafe" not in case.safeties():
         assert not case.safe_expected.exists(), "no unsafe fix here: the safe-only file would be the expected one"
-    elif not case.safe_expected.exists():
+    elif not case.safe_expected.exists() and "safe" in case.safeties():
         if not UPDATE:
-            pytest.fail(f"{case.safe_expected.relative_to(FIXTURES)} is missing: the case has an unsafe fix; run "
-                        "ASYNCMEND_UPDATE_SNAPSHOTS=1 python -m pytest tests/test_fixtures.py, then review it")
-        expected = case.expected_files()
+            pytest.fail(f"{case.safe_expected.relative_to(FIXTURES)} is missing: the case has a safe and an unsafe "
+                        "fix; run ASYNCMEND_UPDATE_SNAPSHOTS=1 python -m pytest tests/test_fixtures.py, then review it")
+        expected = case.safe_default()
         differs = {name: data for name, data in got.items() if expected.get(name) != data}
         if not differs:
             pytest.fail("an unsafe fix that changes nothing: fix gives what fix --unsafe-fixes gives")
@@ -163,7 +159,7 @@ def test_fix_is_idempotent(case: Case, tmp_path: Path) -> None:
     target = _write(case, case.expected_files(), tmp_path, "work")
     _fix(target, case, unsafe=True)
     assert files(target) == case.expected_files()
-    if case.safe_expected.exists():
+    if case.safe_expected_files() != case.expected_files():
         target = _write(case, case.safe_expected_files(), tmp_path, "safe")
         _fix(target, case, unsafe=False)
         assert files(target) == case.safe_expected_files()
@@ -257,6 +253,8 @@ FOLDER = {"AM101_c/input/main.py": "x = 1\n", "AM101_c/input/m.py": "y = 1\n",
          "fam/AM101_a.expected.py: a byte-identical twin of the input"),
         ({**FIXED, "AM101_a.safe.expected.py": "x = 2\n"},
          "fam/AM101_a.safe.expected.py: a byte-identical twin of the expected result"),
+        ({**FIXED, "AM101_a.findings.txt": "1:1: AM101 unsafe\n", "AM101_a.safe.expected.py": "x = 1\n"},
+         "fam/AM101_a.safe.expected.py: a byte-identical twin of the input (every fix is unsafe)"),
         ({**NEGATIVE, "AM101_negative_a.safe.expected.py": "x = 1\n"},
          "fam/AM101_negative_a.safe.expected.py: a byte-identical twin of the expected result"),
         ({**FOLDER, "AM101_c/expected/m.py": "y = 1\n"},
