@@ -5,10 +5,11 @@ import ast
 import re
 
 from asyncmend.model import Finding, Rule
+from asyncmend.semantic import dotted
 
 from .astwalk import yields
 from .cancels import REMOVED, CancelAll, TaskSet
-from .drainfile import SHUTDOWNS, DrainFile, is_dotted, method_call, same
+from .drainfile import SHUTDOWNS, DrainFile, method_call, same
 from .flow import Scope, end, start
 
 
@@ -201,7 +202,7 @@ class _Shapes:
         ``stop()``. Not running: the code ran it before (it has returned), or closes it afterwards
         with no run in between (``close()`` refuses a running loop)."""
         loop = self._effective_loop(scope, cancel)
-        if loop is None or not is_dotted(loop):
+        if loop is None or dotted(loop) is None:
             return None
         runs = [
             c for c in scope.calls
@@ -279,7 +280,7 @@ class _Shapes:
                 if not (isinstance(stmt, ast.Expr) and method_call(stmt.value, "close") and not stmt.value.args):
                     continue
                 loop = stmt.value.func.value
-                if not is_dotted(loop):
+                if dotted(loop) is None:
                     continue
                 runs = [
                     c for c in scope.calls

@@ -4,9 +4,10 @@ from __future__ import annotations
 import ast
 
 from asyncmend.model import Finding, Rule
+from asyncmend.semantic import dotted
 
 from .astwalk import is_name, walk_own
-from .drainfile import SHUTDOWNS, DrainFile, is_dotted, method_call, same
+from .drainfile import SHUTDOWNS, DrainFile, method_call, same
 from .flow import Scope, end, start
 from .spawns import Spawns
 
@@ -117,7 +118,7 @@ def find(file: DrainFile) -> list[Finding]:
         for stmt in scope.statements:
             if isinstance(stmt, ast.Expr) and method_call(stmt.value, "close") and not stmt.value.args:
                 loop = stmt.value.func.value
-                if is_dotted(loop):
+                if dotted(loop) is not None:
                     finding = _closed(file, spawns, scope, stmt, loop)
                     if finding is not None:
                         found.append(finding)

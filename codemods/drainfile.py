@@ -26,12 +26,6 @@ def method_call(call: ast.AST, *names: str) -> bool:
     return isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in names
 
 
-def is_dotted(expr: ast.expr) -> bool:
-    while isinstance(expr, ast.Attribute):
-        expr = expr.value
-    return isinstance(expr, ast.Name)
-
-
 class DrainFile:
     """Shared by both rules: AM202 records its replacements in ``fixed_funcs`` so that an AM201 fix
     which rewrites a larger expression around them writes them too."""
