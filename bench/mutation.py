@@ -55,6 +55,8 @@ also_copy =
     docs
     demo
     README.md
+    CONTRIBUTING.md
+    .pre-commit-hooks.yaml
     bench
 """
 
