@@ -18,6 +18,7 @@ import sys
 import tempfile
 import tokenize
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -147,6 +148,16 @@ def text_changes(old: str, new: str) -> list[tuple[int, int, str]]:
     return out
 
 
+def generate_tokens(text: str) -> Iterator[tokenize.TokenInfo]:
+    """Python's tokens of ``text``, its lines numbered as ``split_lines`` and the compiler number them.
+
+    The text is read with universal newlines: a lone \\r ends a line too (given as is, the tokenizer of
+    Python 3.11 and older sees a backslash and a lone \\r as no line continuation, and reads a string
+    continued that way as code); line ends become \\n, which moves no line or column.
+    """
+    return tokenize.generate_tokens(io.StringIO(text, newline=None).readline)
+
+
 # Pieces of a text ending at "\n" (the last may have none): the units ``text_changes`` diffs.
 _LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 
@@ -260,7 +271,7 @@ def _tokens(text: str) -> list[tokenize.TokenInfo]:
     field is tokenized apart, between parentheses (which keep the tokens after a name, like the
     braces do), and its tokens follow the string's, placed where they are in ``text``.
     """
-    tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    tokens = list(generate_tokens(text))
     if sys.version_info >= (3, 12):
         return tokens
     out = []

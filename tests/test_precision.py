@@ -588,7 +588,14 @@ def test_old_soft_keywords_in_f_strings_renamed_exactly_where_they_are_names() -
     assert sum(isinstance(n, ast.Await) for n in ast.walk(parse_legacy("async = 1\n" + text))) == 1
 
 
-def test_a_file_with_async_as_a_name_only_in_an_f_string_is_read(tmp_path: Path) -> None:
+def test_old_soft_keywords_renamed_in_a_file_with_lone_cr_line_ends() -> None:
+    text = "async = 1\rx = [async,\r  async]\rasync def f():\r    await f()\r"
+    renamed, stand_ins = rename_soft_keywords(text)
+    assert renamed == text.replace("async", "_000s").replace("_000s def", "async def")
+    assert stand_ins == {"_000s": "async"}
+
+
+def test_a_file_with_async_as_a_name_only_in_an_f_string_is_read() -> None:
     source = SourceFile.from_bytes("m.py", b'import asyncio\nasync = 1\nprint(f"{async!r:>{async}}")\n')
     assert source.tree is not None and source.legacy
     assert [n.id for n in ast.walk(source.tree) if isinstance(n, ast.Name)].count("async") == 3
