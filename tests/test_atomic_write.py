@@ -139,3 +139,27 @@ def test_atomic_write_keeps_encoding_bom_and_newlines(tmp_path: Path) -> None:
     assert src.bom and src.text == MISTAKE
     write_atomic(src, MENDED)
     assert g.read_bytes() == codecs.BOM_UTF8 + MENDED.encode()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file away")
+def test_root_fixing_someone_elses_file_keeps_it_theirs(tmp_path: Path) -> None:
+    f = tmp_path / "theirs.py"
+    f.write_text(MISTAKE)
+    f.chmod(0o640)
+    os.chown(f, 1234, 5678)
+    write_atomic(SourceFile.read(str(f)), MENDED)
+    st = f.stat()
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (1234, 5678, 0o640)
+    assert f.read_text() == MENDED and not _temporaries(tmp_path)
+
+
+def test_a_file_changed_since_it_was_read_is_not_overwritten(tmp_path: Path) -> None:
+    f = tmp_path / "busy.py"
+    f.write_text(MISTAKE)
+    src = SourceFile.read(str(f))
+    theirs = MISTAKE + "# an editor saved this meanwhile\n"
+    f.write_text(theirs)
+    with pytest.raises(AsyncmendError) as info:
+        write_atomic(src, MENDED)
+    assert str(info.value) == "file changed on disk while it was being fixed; not overwritten"
+    assert f.read_text() == theirs and not _temporaries(tmp_path)
