@@ -163,3 +163,14 @@ def test_a_file_changed_since_it_was_read_is_not_overwritten(tmp_path: Path) -> 
         write_atomic(src, MENDED)
     assert str(info.value) == "file changed on disk while it was being fixed; not overwritten"
     assert f.read_text() == theirs and not _temporaries(tmp_path)
+
+
+def test_where_files_have_no_owner_to_keep_none_is_asked_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As on Windows: no os.chown, os.getuid or os.getgid.
+    f = tmp_path / "m.py"
+    f.write_text(MISTAKE)
+    src = SourceFile.read(str(f))
+    for name in ("chown", "getuid", "getgid"):
+        monkeypatch.delattr(source.os, name)
+    write_atomic(src, MENDED)
+    assert f.read_text() == MENDED and not _temporaries(tmp_path)
