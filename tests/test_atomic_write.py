@@ -174,3 +174,17 @@ def test_where_files_have_no_owner_to_keep_none_is_asked_for(tmp_path: Path, mon
         monkeypatch.delattr(source.os, name)
     write_atomic(src, MENDED)
     assert f.read_text() == MENDED and not _temporaries(tmp_path)
+
+
+def test_a_file_is_read_with_the_open_flags_its_system_has(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As on Windows: no O_NONBLOCK, and an O_BINARY to ask for (here O_CLOEXEC stands in for it: a flag
+    # that changes nothing in the reading).
+    f = tmp_path / "m.py"
+    f.write_bytes(b"x = 1\r\n")
+    opened = []
+    os_open = os.open
+    monkeypatch.delattr(source.os, "O_NONBLOCK")
+    monkeypatch.setattr(source.os, "O_BINARY", os.O_CLOEXEC, raising=False)
+    monkeypatch.setattr(source.os, "open", lambda path, flags, *args: opened.append(flags) or os_open(path, flags, *args))
+    assert SourceFile.read(str(f)).raw == b"x = 1\r\n"
+    assert opened == [os.O_RDONLY | os.O_CLOEXEC]
