@@ -14,9 +14,11 @@ import io
 import os
 import re
 import stat
+import sys
 import tempfile
 import tokenize
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -146,6 +148,16 @@ def text_changes(old: str, new: str) -> list[tuple[int, int, str]]:
     return out
 
 
+def generate_tokens(text: str) -> Iterator[tokenize.TokenInfo]:
+    """Python's tokens of ``text``, its lines numbered as ``split_lines`` and the compiler number them.
+
+    The text is read with universal newlines: a lone \\r ends a line too (given as is, the tokenizer of
+    Python 3.11 and older sees a backslash and a lone \\r as no line continuation, and reads a string
+    continued that way as code); line ends become \\n, which moves no line or column.
+    """
+    return tokenize.generate_tokens(io.StringIO(text, newline=None).readline)
+
+
 # Pieces of a text ending at "\n" (the last may have none): the units ``text_changes`` diffs.
 _LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 
@@ -195,7 +207,7 @@ def rename_soft_keywords(text: str) -> tuple[str, dict[str, str]]:
     only in the body of an ``async def`` (not in a function or lambda nested in it).
     """
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+        tokens = _tokens(text)
     except (tokenize.TokenError, SyntaxError):
         return text, {}
     stand_ins = {word: next(n for i in range(1000) if (n := f"_{i:03d}{word[1]}") not in text) for word in ("async", "await")}
@@ -249,6 +261,103 @@ def rename_soft_keywords(text: str) -> tuple[str, dict[str, str]]:
         line = lines[line_no - 1]
         lines[line_no - 1] = line[:col] + stand_ins[word] + line[col + 5:]
     return "".join(lines), {v: k for k, v in stand_ins.items() if any(w == k for _, w in spots)}
+
+
+def _tokens(text: str) -> list[tokenize.TokenInfo]:
+    """``text``'s tokens, with the tokens of the expressions inside f-strings among them.
+
+    From Python 3.12 ``tokenize`` gives them itself (``FSTRING_START``, the expressions' own tokens,
+    ``FSTRING_END``). Before, an f-string is one ``STRING`` token: the expression of each replacement
+    field is tokenized apart, between parentheses (which keep the tokens after a name, like the
+    braces do), and its tokens follow the string's, placed where they are in ``text``.
+    """
+    tokens = list(generate_tokens(text))
+    if sys.version_info >= (3, 12):
+        return tokens
+    out = []
+    for tok in tokens:
+        out.append(tok)
+        if tok.type == tokenize.STRING:
+            out.extend(_fstring_tokens(tok))
+    return out
+
+
+def _fstring_tokens(tok: tokenize.TokenInfo) -> list[tokenize.TokenInfo]:
+    """The tokens of the replacement fields' expressions of the string token ``tok`` (none unless
+    it is an f-string), in order, each expression between ``(`` and ``)``; nested f-strings too."""
+    text = tok.string
+    letters = len(text) - len(text.lstrip("rRbBuUfF"))
+    prefix = text[:letters].lower()
+    if "f" not in prefix:
+        return []
+    quote = 3 if text[letters:letters + 3] in ('"""', "'''") else 1
+    out = []
+    for start, end in _fstring_fields(text, letters + quote, len(text) - quote, raw="r" in prefix):
+        head = text[:start]
+        row = tok.start[0] + head.count("\n")
+        col = (tok.start[1] + start if row == tok.start[0] else start - head.rfind("\n") - 1) - 1  # for "("
+        for inner in _tokens("(" + text[start:end] + ")"):
+            if inner.type in (tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER):
+                continue
+            (r1, c1), (r2, c2) = inner.start, inner.end
+            out.append(inner._replace(start=(row + r1 - 1, c1 + col if r1 == 1 else c1),
+                                      end=(row + r2 - 1, c2 + col if r2 == 1 else c2)))
+    return out
+
+
+def _fstring_fields(text: str, i: int, end: int, raw: bool = False) -> list[tuple[int, int]]:
+    """(start, end) of the expression of every replacement field in the f-string body
+    ``text[i:end]``, read as Python 3.11 and older read it: ``{{`` and ``}}`` are braces, ``\\N{...}``
+    names a character (not in a raw string), an expression ends at a ``}``, a conversion ``!x`` or a
+    format spec ``:...`` outside its own brackets and strings, and a format spec may hold fields."""
+    fields = []
+
+    def literal(i: int, spec: bool) -> int:  # the index of the "}" closing a spec, or ``end``
+        while i < end:
+            c = text[i]
+            if c == "\\" and not raw:
+                if text.startswith("N{", i + 1):
+                    close = text.find("}", i, end)
+                    i = end if close < 0 else close + 1
+                else:
+                    i += 2 if text.startswith("\\", i + 1) else 1
+            elif c == "{" and not spec and text.startswith("{", i + 1):
+                i += 2
+            elif c == "{":
+                i = field(i + 1)
+            elif c == "}" and spec:
+                return i
+            else:
+                i += 1
+        return end
+
+    def field(i: int) -> int:  # from just after the "{"; the index after the closing "}"
+        start, depth = i, 0
+        while i < end:
+            c = text[i]
+            if c in "'\"":
+                quote = text[i:i + 3] if text[i:i + 3] in ('"""', "'''") else c
+                close = text.find(quote, i + len(quote), end)
+                i = end if close < 0 else close + len(quote)
+                continue
+            if c in "([{":
+                depth += 1
+            elif c in ")]" or (c == "}" and depth):
+                depth -= 1
+            elif c == "!" and text.startswith("=", i + 1):
+                i += 1
+            elif depth == 0 and c in "!:}":
+                fields.append((start, i))
+                if c == "!":
+                    i += 2
+                if text.startswith(":", i):
+                    i = literal(i + 1, spec=True)
+                return i + 1
+            i += 1
+        return end
+
+    literal(i, spec=False)
+    return fields
 
 
 def _restore_names(tree: ast.Module, stand_ins: dict[str, str]) -> None:

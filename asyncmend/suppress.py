@@ -8,13 +8,12 @@ and silence nothing of ours.
 from __future__ import annotations
 
 import ast
-import io
 import itertools
 import re
 import tokenize
 from dataclasses import dataclass
 
-from .source import split_lines
+from .source import generate_tokens, split_lines
 
 _ITEM = r"(?:[A-Za-z]+[0-9]+|[a-z][a-z0-9]*(?:-[a-z0-9]+)+)"
 # A bare "noqa" directive, or one with a colon and a list; a colon followed by no code or name is an empty list.
@@ -80,7 +79,7 @@ def in_comments(text: str, found: list[Directive]) -> list[tuple[Directive, int]
     with the column where its comment starts."""
     comments: set[tuple[int, int]] = set()
     try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        for tok in generate_tokens(text):
             if tok.type == tokenize.COMMENT:
                 comments.add(tok.start)
     except (tokenize.TokenError, SyntaxError):
@@ -124,7 +123,7 @@ def _noqa_insertions(text: str, wanted: dict[int, list[str]]) -> dict[int, tuple
     (a triple-quoted string) or, without a comment, after a backslash continuation."""
     lines = split_lines(text)
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text, newline="").readline))
+        tokens = list(generate_tokens(text))
     except (tokenize.TokenError, SyntaxError):
         return {}
     spanned: set[int] = set()

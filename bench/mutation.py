@@ -4,6 +4,7 @@
     python bench/mutation.py --module suppress --module source    # only these (names below)
     python bench/mutation.py --report-only   # print the score of the last run again
     python bench/mutation.py --again         # after adding tests: rerun only the last run's survivors
+                                             # (and the mutants of functions changed since)
 
 Needs ``pip install -e ".[mutation]"`` (mutmut 3). The run happens in a copy of this working tree
 (``git ls-files``) under ``--work`` (default ``/tmp/asyncmend-mutation``), never in the tree itself:
@@ -59,6 +60,8 @@ also_copy =
     docs
     demo
     README.md
+    CONTRIBUTING.md
+    .pre-commit-hooks.yaml
     bench
 """
 
@@ -85,6 +88,9 @@ def _write_config(work: Path, names: list[str]) -> None:
     only = "\n".join(f"    {MODULES[n][0]}" for n in names)
     tests = sorted({t for n in names for t in MODULES[n][1] if (REPO / t).exists()})
     (work / "setup.cfg").write_text(CONFIG.format(only=only, tests="\n".join(f"    {t}" for t in tests)))
+
+
+SURVIVED = ("survived", "no tests")  # mutmut's statuses of a mutant no test killed
 
 
 def _results(work: Path) -> dict[str, str]:
@@ -117,7 +123,7 @@ def report(work: Path, target: float) -> int:
     for mutant, status in sorted(results.items()):
         counts = by_module.setdefault(_module_of(mutant), {})
         counts[status] = counts.get(status, 0) + 1
-        if status in ("survived", "no tests"):
+        if status in SURVIVED:
             survivors.append((mutant, status))
     print("| module | mutants | killed | survived | no tests | timeout | other | score |")
     print("|---|---|---|---|---|---|---|---|")
@@ -147,8 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", type=float, default=85.0)
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--again", action="store_true",
-                        help="keep the mutants and results of the last run in --work; copy the tests anew and "
-                             "rerun its survivors (a mutant killed before stays killed: tests were only added)")
+                        help="keep the mutants and results of the last run in --work; copy the tree anew, run "
+                             "the mutants of the functions changed since, and rerun the last run's survivors "
+                             "(a mutant killed before stays killed: tests were only added)")
     args = parser.parse_args(argv)
     if not args.report_only:
         try:
@@ -160,20 +167,30 @@ def main(argv: list[str] | None = None) -> int:
         args.work.mkdir(parents=True, exist_ok=True)
         again = []
         if args.again:
-            again = [name for name, status in _results(args.work).items() if status in ("survived", "no tests")]
-            if not again:
-                return report(args.work, args.target)
+            again = [name for name, status in _results(args.work).items() if status in SURVIVED]
         else:
             shutil.rmtree(args.work / "mutants", ignore_errors=True)
         _copy_tree(args.work)
         _write_config(args.work, names)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-        proc = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children),
-                               *again], cwd=args.work, env=env)
-        if proc.returncode not in (0, 1):
-            print(f"mutmut run failed (exit {proc.returncode})", file=sys.stderr)
+        # Every mutant not run yet: all of them, or with --again those of the functions changed since
+        # the last run (mutmut keeps the results of a function whose code is unchanged).
+        if not _mutmut_run(args.work, args.max_children, []):
             return 2
+        if again:  # then the survivors of the last run that are still there, against the tests as they are now
+            now = _results(args.work)
+            again = [name for name in again if now.get(name) in SURVIVED]
+            if again and not _mutmut_run(args.work, args.max_children, again):
+                return 2
     return report(args.work, args.target)
+
+
+def _mutmut_run(work: Path, max_children: int, mutants: list[str]) -> bool:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    proc = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children), *mutants],
+                          cwd=work, env=env)
+    if proc.returncode not in (0, 1):
+        print(f"mutmut run failed (exit {proc.returncode})", file=sys.stderr)
+    return proc.returncode in (0, 1)
 
 
 if __name__ == "__main__":

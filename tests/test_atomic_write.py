@@ -139,3 +139,52 @@ def test_atomic_write_keeps_encoding_bom_and_newlines(tmp_path: Path) -> None:
     assert src.bom and src.text == MISTAKE
     write_atomic(src, MENDED)
     assert g.read_bytes() == codecs.BOM_UTF8 + MENDED.encode()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file away")
+def test_root_fixing_someone_elses_file_keeps_it_theirs(tmp_path: Path) -> None:
+    f = tmp_path / "theirs.py"
+    f.write_text(MISTAKE)
+    f.chmod(0o640)
+    os.chown(f, 1234, 5678)
+    write_atomic(SourceFile.read(str(f)), MENDED)
+    st = f.stat()
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (1234, 5678, 0o640)
+    assert f.read_text() == MENDED and not _temporaries(tmp_path)
+
+
+def test_a_file_changed_since_it_was_read_is_not_overwritten(tmp_path: Path) -> None:
+    f = tmp_path / "busy.py"
+    f.write_text(MISTAKE)
+    src = SourceFile.read(str(f))
+    theirs = MISTAKE + "# an editor saved this meanwhile\n"
+    f.write_text(theirs)
+    with pytest.raises(AsyncmendError) as info:
+        write_atomic(src, MENDED)
+    assert str(info.value) == "file changed on disk while it was being fixed; not overwritten"
+    assert f.read_text() == theirs and not _temporaries(tmp_path)
+
+
+def test_where_files_have_no_owner_to_keep_none_is_asked_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As on Windows: no os.chown, os.getuid or os.getgid.
+    f = tmp_path / "m.py"
+    f.write_text(MISTAKE)
+    src = SourceFile.read(str(f))
+    for name in ("chown", "getuid", "getgid"):
+        monkeypatch.delattr(source.os, name)
+    write_atomic(src, MENDED)
+    assert f.read_text() == MENDED and not _temporaries(tmp_path)
+
+
+def test_a_file_is_read_with_the_open_flags_its_system_has(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As on Windows: no O_NONBLOCK, and an O_BINARY to ask for (here O_CLOEXEC stands in for it: a flag
+    # that changes nothing in the reading).
+    f = tmp_path / "m.py"
+    f.write_bytes(b"x = 1\r\n")
+    opened = []
+    os_open = os.open
+    monkeypatch.delattr(source.os, "O_NONBLOCK")
+    monkeypatch.setattr(source.os, "O_BINARY", os.O_CLOEXEC, raising=False)
+    monkeypatch.setattr(source.os, "open", lambda path, flags, *args: opened.append(flags) or os_open(path, flags, *args))
+    assert SourceFile.read(str(f)).raw == b"x = 1\r\n"
+    assert opened == [os.O_RDONLY | os.O_CLOEXEC]

@@ -78,6 +78,9 @@ def test_noqa_edit_silences_the_code_on_that_line(text: str, line: int, expected
         ("x = 1 + \\\n    f()\n", 1),  # a backslash continuation
         ("x = (\n", 1),  # does not tokenize
         ("x = 1\n", 5),  # no such line
+        # lone CRs: the string continued after line 1's backslash opens a triple-quoted one on line 2
+        # (given the CRs as they are, Python 3.11's tokenizer read lines 1 and 3 as code)
+        ("s = 'a\\\rb' + \"\"\" + '\rtext\r\"\"\" + '\"\"\"'\r", 3),
     ],
 )
 def test_noqa_edit_refuses_where_no_comment_can_go(text: str, line: int) -> None:

@@ -323,39 +323,84 @@ def test_a_bug_costs_one_file_not_the_run(tmp_path: Path, monkeypatch: pytest.Mo
     assert (tmp_path / "b.py").read_text() == MISTAKE.replace("main", "other")
 
 
+# Loaded into the ``fix -j 2`` process and its workers (as ``sitecustomize``) by the test below, so
+# that the interrupt comes at a known moment instead of after a guessed delay: a worker about to put
+# a fixed file in place (its new content written in full to the temporary file beside it) leaves a
+# mark naming the file and waits until the parent, handling Ctrl-C, shuts its pool down (by then the
+# work not yet started is cancelled); then it goes on.
+PAUSE_BEFORE_RENAME = """\
+import os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+MARKS = Path(os.environ["ASYNCMEND_TEST_MARKS"])
+_replace, _shutdown = os.replace, ProcessPoolExecutor.shutdown
+
+
+def replace(src, dst, **kwargs):
+    if Path(src).name.startswith(".asyncmend-"):
+        (MARKS / ("writing-" + Path(dst).name)).touch()
+        deadline = time.monotonic() + 120
+        while not (MARKS / "interrupted").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    return _replace(src, dst, **kwargs)
+
+
+def shutdown(self, *args, **kwargs):
+    if isinstance(sys.exc_info()[1], KeyboardInterrupt):
+        (MARKS / "interrupted").touch()
+    return _shutdown(self, *args, **kwargs)
+
+
+os.replace = replace
+ProcessPoolExecutor.shutdown = shutdown
+"""
+
+
 def test_ctrl_c_during_parallel_fix(tmp_path: Path) -> None:
-    """SIGINT to the whole process group (as a terminal sends it) in the middle of ``fix -j 2``."""
-    proj = tmp_path / "proj"
-    proj.mkdir()
-    # Files big enough that rewriting takes a while, each with a mistake at the end.
-    filler = "".join(f"def helper_{i}(a, b):\n    return [a, b, {i}]\n\n\n" for i in range(150))
+    """SIGINT to the whole process group (as a terminal sends it) in the middle of ``fix -j 2``: while
+    a worker is between writing a fixed file and putting it in place (every worker pauses there
+    until the parent handles the interrupt)."""
+    proj, hook, marks = tmp_path / "proj", tmp_path / "hook", tmp_path / "marks"
+    for folder in (proj, hook, marks):
+        folder.mkdir()
+    (hook / "sitecustomize.py").write_text(PAUSE_BEFORE_RENAME)
     before = {}
     for n in range(30):
-        text = filler + MISTAKE.replace("main", f"main_{n}")
+        text = MISTAKE.replace("main", f"main_{n}")
         (proj / f"m{n:02}.py").write_text(text)
         before[f"m{n:02}.py"] = text
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env.update(PYTHONPATH=str(hook), ASYNCMEND_TEST_MARKS=str(marks))
     proc = subprocess.Popen(
         [sys.executable, "-m", "asyncmend.cli", "fix", "--no-cache", "-j", "2", str(proj)],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True, env=env,
     )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if any(p.read_text() != before[p.name] for p in proj.glob("*.py")):
-            break
-        time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
+    try:
+        deadline = time.monotonic() + 120
+        while not any(marks.glob("writing-*")) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert proc.poll() is None and any(marks.glob("writing-*")), "no file was being written"
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert (marks / "interrupted").exists()
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     after = tree(proj)
     assert set(after) == set(before)
-    new = [name for name, text in before.items() if after[name].decode() == text.replace(
-        "    save()", "    await save()")]
-    old = [name for name, text in before.items() if after[name].decode() == text]
-    assert len(new) + len(old) == len(before)  # each file exactly old or exactly new
-    assert new and old  # the interrupt really came in the middle
+    new = {name for name, text in before.items() if after[name].decode() == text.replace(
+        "    save()", "    await save()")}
+    old = {name for name, text in before.items() if after[name].decode() == text}
+    assert new | old == set(before)  # each file exactly old or exactly new
+    # the files being written when the interrupt came, and those of the work already handed to a
+    # worker, are finished; the work not yet started was cancelled
+    assert new == {mark.name.removeprefix("writing-") for mark in marks.glob("writing-*")}
+    assert old  # the interrupt really came in the middle
     assert not leftovers(tmp_path)
 
 

@@ -555,3 +555,47 @@ def test_old_soft_keywords_renamed_exactly_where_they_are_names() -> None:
     assert {n.arg for n in ast.walk(tree) if isinstance(n, ast.keyword)} == {"async", "await"}
     names = " ".join(ast.dump(tree).split("'")[1::2])
     assert "_0" not in names  # no stand-in left in the tree
+
+
+# The same, inside f-strings: in a replacement field's expression (nested in a format spec or in an
+# f-string within the field too) ``async``/``await`` are names; in the string's text they are text.
+FSTRING_SOFT_KEYWORDS = '''\
+x = f"{ASYNC}" + f"async {ASYNC!r:>10} {AWAIT:>{ASYNC}} {{async}} {d['async']} {ASYNC!=AWAIT}"
+z = F\'\'\'async
+{
+ASYNC.AWAIT(ASYNC=1)} await \\N{DIGIT ONE} {ASYNC:{ASYNC}.{AWAIT}}\'\'\'
+w = rf"\\{ASYNC}" + fr'\\N{ASYNC}' + f"\\\\N{ASYNC}" + "{async}" + str(b"{async}")
+v = f"{f'{ASYNC}'}" f"{ {ASYNC: 1}[ASYNC]} {ASYNC[1:2]} {[AWAIT for ASYNC in x]}"
+def h(AWAIT):
+    return f"{AWAIT}"
+'''
+
+
+def test_old_soft_keywords_in_f_strings_renamed_exactly_where_they_are_names() -> None:
+    text = FSTRING_SOFT_KEYWORDS.replace("ASYNC", "async").replace("AWAIT", "await")
+    renamed, stand_ins = rename_soft_keywords(text)
+    by_word = {word: stand_in for stand_in, word in stand_ins.items()}
+    assert renamed == FSTRING_SOFT_KEYWORDS.replace("ASYNC", by_word["async"]).replace("AWAIT", by_word["await"])
+    tree = parse_legacy(text)
+    assert tree is not None
+    if sys.version_info < (3, 12):  # as CPython 3.6 reads it (3.12's f-string parser does not honour 3.6 there)
+        assert ast.dump(tree) == ast.dump(ast.parse(text, feature_version=(3, 6)))
+    assert sum(isinstance(n, ast.FormattedValue) for n in ast.walk(tree)) == 19
+    # ``await`` inside an ``async def`` stays the keyword there too (CPython's 3.6 grammar rejects
+    # an ``await`` in an f-string, which Python 3.6 itself accepts)
+    text = "async def g(await_):\n    return f'{await g()!r} {[x async for x in g()]}'\n"
+    assert rename_soft_keywords(text) == (text, {})
+    assert sum(isinstance(n, ast.Await) for n in ast.walk(parse_legacy("async = 1\n" + text))) == 1
+
+
+def test_old_soft_keywords_renamed_in_a_file_with_lone_cr_line_ends() -> None:
+    text = "async = 1\rx = [async,\r  async]\rasync def f():\r    await f()\r"
+    renamed, stand_ins = rename_soft_keywords(text)
+    assert renamed == text.replace("async", "_000s").replace("_000s def", "async def")
+    assert stand_ins == {"_000s": "async"}
+
+
+def test_a_file_with_async_as_a_name_only_in_an_f_string_is_read() -> None:
+    source = SourceFile.from_bytes("m.py", b'import asyncio\nasync = 1\nprint(f"{async!r:>{async}}")\n')
+    assert source.tree is not None and source.legacy
+    assert [n.id for n in ast.walk(source.tree) if isinstance(n, ast.Name)].count("async") == 3

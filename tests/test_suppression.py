@@ -128,6 +128,8 @@ def test_only_directives_in_comments_count_with_where_their_comment_starts() -> 
         (1, ("AM102",), 21), (2, ("AM103",), 7)
     ]
     assert in_comments("x = (\n# noqa: AM101\n", directives("x = (\n# noqa: AM101\n")) == []  # not tokenizable
+    text = "x = 1\ry = '# noqa: AM101'  # noqa: AM102\r"  # a lone CR ends a line
+    assert [(d.line, d.codes, col) for d, col in in_comments(text, directives(text))] == [(2, ("AM102",), 21)]
 
 
 def test_an_empty_noqa_list_does_not_hide_a_later_directive_on_its_line() -> None:
@@ -140,3 +142,18 @@ def test_add_noqa_counts_no_line_where_it_changes_nothing() -> None:
     old = "import asyncio\nx = asyncio.async(f())\n"  # Python 3.6: today's parser rejects it
     assert add_noqa(old, {2: ["AM202"]}) == (old, 0)
     assert add_noqa("def f(:\n", {1: ["AM101"]}) == ("def f(:\n", 0)
+
+
+def test_add_noqa_writes_nothing_that_would_change_what_the_code_means(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Where the tokenizer and the compiler disagree on where a string ends (as Python 3.11's did on a
+    # string continued after a backslash and a lone CR), a comment can land inside a string: the
+    # tree would change, so nothing is written and nothing counted.
+    from asyncmend import suppress
+
+    text = 's = """\ntext\n"""\n'
+    monkeypatch.setattr(suppress, "_noqa_insertions", lambda text, wanted: {2: (12, 12, "  # noqa: AM101")})
+    assert suppress.add_noqa(text, {2: ["AM101"]}) == (text, 0)
+    # the same kind of insertion at the end of a line of code is written and counted
+    text = "s = 1\nt = f()\n"
+    monkeypatch.setattr(suppress, "_noqa_insertions", lambda text, wanted: {2: (13, 13, "  # noqa: AM101")})
+    assert suppress.add_noqa(text, {2: ["AM101"]}) == ("s = 1\nt = f()  # noqa: AM101\n", 1)

@@ -725,3 +725,10 @@ def test_a_helper_of_two_workers_gets_no_fix_when_either_worker_is_waited_for() 
     [finding] = THREADS.check(src)
     assert (finding.rule, finding.line, finding.fix) == ("AM305", 4, None)
     assert "t.join()" in finding.message
+
+
+def test_a_parameter_of_a_lambda_that_is_no_thread_code_is_of_unknown_kind() -> None:
+    # The worker (the inner lambda) reads a parameter of the outer lambda, which is not thread code:
+    # its calls are not known, so nor is what ``loop`` holds.
+    assert _rules("import asyncio, threading\n"
+                  "start = lambda loop: threading.Thread(target=lambda: loop.call_soon(print)).start()\n") == []
