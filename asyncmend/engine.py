@@ -594,9 +594,10 @@ def _rewrite(src: SourceFile, original, findings: list[Finding]) -> str:
             if not mine:
                 continue
             module = _parse_cst(text)
-        module = family.rewrite(module, mine, Locator(module), context)
-        moved = moved or (module.code != text and not getattr(family, "KEEPS_POSITIONS", False))
-        text = module.code
+        module = family.rewrite(module, mine, Locator(module, text), context)
+        new = module.code  # one code generation of the whole module: it costs as much as a parse
+        moved = moved or (new != text and not getattr(family, "KEEPS_POSITIONS", False))
+        text = new
     if context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
         module = AddImportsVisitor(context).transform_module(module)
         text = module.code
