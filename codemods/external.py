@@ -48,7 +48,7 @@ def environment_stamp(python: str | None) -> str:
     folders = {p for p in sys.path if os.path.basename(p) in ("site-packages", "dist-packages")}
     folders.update(str(p) for p in prefix.glob("lib*/python*/*-packages"))
     folders.update(str(p) for p in prefix.glob("Lib/site-packages"))
-    stamps = [exe]
+    stamps = [os.path.realpath(exe)]  # `python` and `python3` of one environment are one interpreter
     for folder in sorted(folders):
         try:
             stamps.append(f"{folder}:{os.stat(folder).st_mtime_ns}")
