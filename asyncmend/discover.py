@@ -7,7 +7,6 @@ import re
 import stat
 from pathlib import Path
 
-
 from .config import Settings
 from .model import AsyncmendError
 
@@ -95,7 +94,7 @@ def _is_venv(folder: Path) -> bool:
 
 def discover(
     paths: list[str], exclude: tuple[str, ...] = (), settings: Settings | None = None,
-    skip_bad_config: bool = False, recursive: bool = True,
+    skip_bad_config: bool = False,
 ) -> tuple[list[str], list[tuple[str, str]]]:
     """Return (files, errors): ``*.py`` files under ``paths`` sorted, and (path, message) problems.
 
@@ -107,7 +106,6 @@ def discover(
     rewritten twice. Broken links, link loops and ``.py`` names that are not regular files (a pipe would
     block the reader) are errors. A configuration that cannot be read raises AsyncmendError, or with
     ``skip_bad_config`` (a walk for the project index, of files nobody asked to check) leaves its folder out.
-    Without ``recursive``, a folder's own files are taken and its sub-folders are not entered.
     """
     settings = settings if settings is not None else Settings(exclude=tuple(exclude))
     skip = _skipper(settings, skip_bad_config)
@@ -131,7 +129,7 @@ def discover(
         elif kind != "dir":
             errors.append((given, kind))
         else:
-            _walk(p, skip, take, errors, recursive)
+            _walk(p, skip, take, errors)
     return sorted(set(files.values())), sorted(errors)
 
 
@@ -196,7 +194,7 @@ def _inside(path: Path, root: Path) -> bool:
     return target == root or root in target.parents
 
 
-def _walk(top: Path, skip, take, errors: list[tuple[str, str]], recursive: bool = True) -> None:
+def _walk(top: Path, skip, take, errors: list[tuple[str, str]]) -> None:
     root = top.resolve()
     for folder, dirnames, filenames in os.walk(top, followlinks=True):
         here = Path(folder)
@@ -216,7 +214,7 @@ def _walk(top: Path, skip, take, errors: list[tuple[str, str]], recursive: bool 
                 if target == real or target in real.parents:
                     continue  # a loop back to a folder being walked
             keep.append(d)
-        dirnames[:] = keep if recursive else []
+        dirnames[:] = keep
         for name in filenames:
             if not name.endswith(".py"):
                 continue
@@ -238,11 +236,6 @@ def project_root(path: str) -> Path:
     start = Path(path).resolve()
     folder = start if start.is_dir() else start.parent
     return _marked_root(folder) or folder
-
-
-def is_marked(folder: Path) -> bool:
-    """Whether ``folder`` or one above it holds a project marker (so it is not a bare folder)."""
-    return _marked_root(folder) is not None
 
 
 @functools.lru_cache(maxsize=4096)

@@ -29,7 +29,7 @@ from asyncmend.codemods.summary import ModuleSummary, summarize, summary_from_js
 
 from .cache import AnalysisCache
 from .config import Settings, enabled_rules
-from .discover import discover, excluded_explicitly, is_marked, module_name, namespace_name, project_root
+from .discover import discover, excluded_explicitly, module_name, namespace_name, project_root
 from .model import AsyncmendError, Finding
 from .source import SourceFile, compile_error, content_digest, parse_ast, write_atomic
 from .suppress import Directive, directives, is_suppressed, suppressions
@@ -315,9 +315,7 @@ def _may_define_coroutines(raw: bytes, path: str) -> bool:
 def _project_files(files: list[str], paths: list[str], settings: Settings) -> list[str]:
     """The other files of the projects the given files belong to, for the index.
 
-    A project inside a folder that was given is not walked again: all its files are given already. A
-    file in a bare folder (no project marker above it: ``/tmp/x.py``) has its folder's own files only:
-    the sub-folders of such a folder are often unrelated trees, and are not walked.
+    A project inside a folder that was given is not walked again: all its files are given already.
     """
     walked = [Path(p).resolve() for p in paths if os.path.isdir(p)]
     seen = {os.path.abspath(f) for f in files}
@@ -325,7 +323,7 @@ def _project_files(files: list[str], paths: list[str], settings: Settings) -> li
     for root in sorted({project_root(f) for f in files}):
         if any(root == top or top in root.parents for top in walked):
             continue
-        for f in discover([str(root)], settings=settings, skip_bad_config=True, recursive=is_marked(root))[0]:
+        for f in discover([str(root)], settings=settings, skip_bad_config=True)[0]:
             real = os.path.abspath(f)
             if real not in seen:
                 seen.add(real)

@@ -147,26 +147,6 @@ def test_a_bad_config_beside_the_file_named_is_still_an_error_but_not_one_elsewh
     assert result.exit_code == 2 and "selectt" in result.stderr
 
 
-def test_a_file_in_a_bare_folder_is_indexed_with_its_folder_s_own_files_only(tmp_path: Path) -> None:
-    # `check /tmp/x.py`: no project marker above, so the project is the folder's own files (a sibling
-    # module's coroutine function is known); its sub-folders, under /tmp other people's trees, are not
-    # walked, so a coroutine function defined down there is not known
-    for folder in (tmp_path / "bare", tmp_path / "project"):
-        (folder / "sub").mkdir(parents=True)
-        (folder / "helpers.py").write_text("async def save():\n    pass\n")
-        (folder / "sub" / "__init__.py").write_text("")
-        (folder / "sub" / "tools.py").write_text("async def store():\n    pass\n")
-        (folder / "x.py").write_text(
-            "from helpers import save\nfrom sub.tools import store\n\n\nasync def main():\n    save()\n    store()\n"
-        )
-    (tmp_path / "project" / "setup.cfg").write_text("")  # a project: all of it is read
-    result = run(["check", "--no-cache", "x.py"], tmp_path / "bare")
-    assert result.exit_code == 1
-    assert "x.py:6:" in result.stdout and "x.py:7:" not in result.stdout
-    result = run(["check", "--no-cache", "x.py"], tmp_path / "project")
-    assert "x.py:6:" in result.stdout and "x.py:7:" in result.stdout
-
-
 def test_unparsable_file_is_reported_and_skipped(tree: Path) -> None:
     (tree / "pkg" / "broken.py").write_text("def (:\n")
     result = run(["fix", "pkg"], tree)
