@@ -10,10 +10,8 @@ A subcommand is a function under ``@main.command()``; the option groups (``_file
 from __future__ import annotations
 
 import os
-import platform
 import sys
 from contextlib import nullcontext
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import click
@@ -174,6 +172,8 @@ def _interrupted() -> None:
 
 
 def _dist_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version  # here: only --version and SARIF ask
+
     try:
         return version(name)
     except PackageNotFoundError:
@@ -187,6 +187,8 @@ def _version() -> str:
 def _print_version(ctx: click.Context, _param, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
+    import platform
+
     click.echo(f"asyncmend {_version()} (LibCST {_dist_version('libcst')}, Python {platform.python_version()})")
     ctx.exit()
 

@@ -9,6 +9,11 @@ file system's timestamp granularity could otherwise keep size and mtime ("racy g
 project and key, replaced atomically, so concurrent runs never see a half-written cache (the last
 writer wins). The folder holds a
 ``.gitignore`` so it is never committed.
+
+The same file keeps the last run's resolved results, under a key made of everything they depend on
+(``engine._run_key``: every file's content digest, the settings and the environment read for
+packages): a run in which nothing changed takes them as they are, with no project index, no
+resolution across modules and no stub read.
 """
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-_FORMAT = 2
+_FORMAT = 3
 # How long before it is read a file must have last changed for its stat stamp to be trusted.
 _RACY_NS = 2_000_000_000
 # The folders of the tool's own code: in a checkout, ``codemods/`` is not inside ``asyncmend/`` (see
@@ -51,14 +56,30 @@ class AnalysisCache:
         key = hashlib.blake2b(f"{_code_fingerprint()}:{settings_key}".encode(), digest_size=8).hexdigest()
         self.file = folder / f"analyses-{key}.pickle"
         self.entries: dict = {}
+        self.resolved_key: str | None = None
+        self.resolved_results: list = []
         self.dirty = False
         try:
             with open(self.file, "rb") as f:
-                entries = pickle.load(f)
+                entries, self.resolved_key, self.resolved_results = pickle.load(f)
             if isinstance(entries, dict):
                 self.entries = entries
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
-            self.entries = {}
+            self.entries, self.resolved_key, self.resolved_results = {}, None, []
+
+    def digest(self, key: tuple) -> str | None:
+        """The content digest recorded for ``key`` (after this run's ``put``), else ``None``."""
+        entry = self.entries.get(key)
+        return entry[0] if entry is not None else None
+
+    def resolved(self, run_key: str) -> list | None:
+        """The results kept under ``run_key``, else ``None``."""
+        return self.resolved_results if self.resolved_key == run_key else None
+
+    def keep_resolved(self, run_key: str, results: list) -> None:
+        if self.resolved_key != run_key:
+            self.resolved_key, self.resolved_results = run_key, results
+            self.dirty = True
 
     def get(self, key: tuple, digest: str):
         entry = self.entries.get(key)
@@ -91,7 +112,8 @@ class AnalysisCache:
             fd, tmp = tempfile.mkstemp(prefix=".analyses-", dir=self.folder)
             try:
                 with os.fdopen(fd, "wb") as f:
-                    pickle.dump(self.entries, f, protocol=pickle.HIGHEST_PROTOCOL)
+                    pickle.dump((self.entries, self.resolved_key, self.resolved_results), f,
+                                protocol=pickle.HIGHEST_PROTOCOL)
                 os.replace(tmp, self.file)
             except BaseException:
                 os.unlink(tmp)

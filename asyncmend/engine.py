@@ -10,19 +10,18 @@ the run goes on; docs/robustness.md lists what is guaranteed and how it is teste
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import os
 import signal
 import traceback
 import warnings
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterable, TypeVar
 
-from asyncmend.codemods.external import ExternalResolver
+from asyncmend.codemods.external import ExternalResolver, environment_stamp
 from asyncmend.codemods.family import Family
 from asyncmend.codemods.index import ProjectIndex
 from asyncmend.codemods.registry import ALL_RULES, FAMILIES
@@ -188,8 +187,7 @@ def _run_jobs(
     results: list[_Analysis | None] = [None] * len(jobs)
     todo = []
     for i, (path, index_only) in enumerate(jobs):
-        # A file's own configuration may say whether generated files are skipped: part of the key.
-        key = (path, index_only, settings.for_path(path).include_generated)
+        key = _cache_key(path, index_only, settings)
         try:
             st = os.stat(path)
             hit = cache.unchanged(key, st) if cache is not None else None
@@ -219,6 +217,11 @@ def _run_jobs(
         if cache is not None:
             cache.put(key, digest, analysis, st)
     return results
+
+
+def _cache_key(path: str, index_only: bool, settings: Settings) -> tuple:
+    # A file's own configuration may say whether generated files are skipped: part of the key.
+    return (path, index_only, settings.for_path(path).include_generated)
 
 
 def open_cache(settings: Settings, files: list[str]) -> AnalysisCache | None:
@@ -286,17 +289,22 @@ def _index_analyses(paths: list[str], settings: Settings) -> tuple[list[str], li
     return files, analyses
 
 
+def _given_dirs(paths: list[str], files: list[str]) -> list[str]:
+    """Folders that count as a project root when no marker is found: those given, and the folder of
+    each file given (as ``project_root`` takes it)."""
+    given_dirs = [os.path.abspath(p) for p in paths if p != STDIN and os.path.isdir(p)]
+    return given_dirs + sorted({str(project_root(f)) for f in files})
+
+
 def _make_index(primary: list[ModuleSummary], rest: list[ModuleSummary], settings: Settings,
-                paths: list[str], files: list[str]) -> ProjectIndex:
+                paths: list[str], files: list[str], given_dirs: list[str] | None = None) -> ProjectIndex:
     """The files being checked (under ``paths``: ``files``) say what a module name is; the rest of the
     project only fills in."""
     index = ProjectIndex(primary, external=ExternalResolver(settings.python))
     for summary in rest:
         index.add(summary, fallback=True)
-    # Folders that count as a project root when no marker is found: those given, and the folder of
-    # each file given (as ``project_root`` takes it).
-    given_dirs = [os.path.abspath(p) for p in paths if p != STDIN and os.path.isdir(p)]
-    given_dirs += sorted({str(project_root(f)) for f in files})
+    if given_dirs is None:
+        given_dirs = _given_dirs(paths, files)
     for summary in [*primary, *rest]:
         name = namespace_name(summary.path, given_dirs)
         if name is not None and name != summary.module:
@@ -343,6 +351,10 @@ def _map(fn: Callable[[T], R], items: list[T], jobs: int, progress: Progress | N
     with progress(label, len(items)) if progress else nullcontext() as bar:
         if jobs <= 1 or len(items) < 2 * jobs:
             return [_tick(bar, fn(item)) for item in items]
+        # Imported here: a run too small for workers never loads multiprocessing.
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
         chunk = max(1, min(max_chunk, len(items) // (jobs * 8)))
         pool = ProcessPoolExecutor(max_workers=jobs, initializer=_leave_sigint_to_parent)
         try:
@@ -386,6 +398,26 @@ def analyze(paths: list[str], settings: Settings, stdin_text: str | None = None,
             progress: Progress | None = None, stdin_path: str = STDIN) -> tuple[list[_Analysis], ProjectIndex]:
     """``stdin_path`` (``--stdin-filename``) is where standard input's text belongs: its module name,
     its settings and the project whose files are indexed with it; the file there is not read."""
+    run = _gather(paths, settings, stdin_text, progress, stdin_path)
+    index = run.index()
+    if run.cache is not None:
+        run.cache.save()
+    return run.analyses, index
+
+
+@dataclass
+class _Gathered:
+    """A run's analyses, how to make its project index, and the key its resolved results are kept under
+    (None: not kept)."""
+
+    analyses: list[_Analysis]
+    index: Callable[[], ProjectIndex]
+    cache: AnalysisCache | None
+    run_key: str | None
+
+
+def _gather(paths: list[str], settings: Settings, stdin_text: str | None, progress: Progress | None,
+            stdin_path: str) -> _Gathered:
     files, problems = discover([p for p in paths if p != STDIN], settings=settings)
     in_place = os.path.abspath(stdin_path) if stdin_text is not None and stdin_path != STDIN else None
     if in_place is not None:
@@ -412,14 +444,41 @@ def analyze(paths: list[str], settings: Settings, stdin_text: str | None = None,
         analysis.source, analysis.stdin = src, True
         analyses.append(analysis)
     given = set(files)
-    index = _make_index(
-        [*(a.summary for a in analyses if a.summary is not None and a.path in given), *loaded[0]],
-        [*(a.summary for a in analyses if a.summary is not None and a.path not in given), *loaded[1]],
-        settings, paths, files,
-    )
-    if cache is not None:
-        cache.save()
-    return [a for a in analyses if not a.skipped], index
+    given_dirs = _given_dirs(paths, files)
+
+    def index() -> ProjectIndex:
+        return _make_index(
+            [*(a.summary for a in analyses if a.summary is not None and a.path in given), *loaded[0]],
+            [*(a.summary for a in analyses if a.summary is not None and a.path not in given), *loaded[1]],
+            settings, paths, files, given_dirs,
+        )
+
+    run_key = None
+    if cache is not None and stdin_text is None and not settings.index_file:
+        run_key = _run_key(cache, jobs, settings, given_dirs, problems)
+    return _Gathered([a for a in analyses if not a.skipped], index, cache, run_key)
+
+
+# Settings that change no finding: left out of the key of a run's resolved results.
+_NOT_IN_RUN_KEY = ("jobs", "cache", "cache_dir", "overrides")
+
+
+def _run_key(cache: AnalysisCache, jobs: list[tuple[str, bool]], settings: Settings, given_dirs: list[str],
+             problems: list[tuple[str, str]]) -> str:
+    """What a run's results depend on: each file's role and content (its digest, so a file touched but
+    not changed keeps the key), the settings of the files checked, the folders that name modules, and
+    the environment read for packages. The tool's own code keys the cache file itself."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{environment_stamp(settings.python)}\n{given_dirs}\n{problems}\n".encode())
+    seen: dict[int, tuple[Settings, str]] = {}  # each file's settings are one of a few objects
+    for path, index_only in jobs:
+        here = settings.for_path(path)
+        if id(here) not in seen:
+            kept = [(f.name, getattr(here, f.name)) for f in fields(here) if f.name not in _NOT_IN_RUN_KEY]
+            seen[id(here)] = (here, repr(kept))
+        mine = "" if index_only else seen[id(here)][1]
+        h.update(f"{path}\0{index_only}\0{cache.digest(_cache_key(path, index_only, settings))}\0{mine}\n".encode())
+    return h.hexdigest()
 
 
 def _findings(analysis: _Analysis, index: ProjectIndex, settings: Settings) -> list[Finding]:
@@ -447,8 +506,15 @@ def _without_fix(finding: Finding, why: str) -> Finding:
 
 def check(paths: list[str], settings: Settings, stdin_text: str | None = None,
           progress: Progress | None = None, stdin_path: str = STDIN) -> RunResult:
-    analyses, index = analyze(paths, settings, stdin_text, progress, stdin_path)
-    results = [_result(a, index, settings) for a in analyses]
+    run = _gather(paths, settings, stdin_text, progress, stdin_path)
+    results = run.cache.resolved(run.run_key) if run.cache is not None and run.run_key is not None else None
+    if results is None:
+        index = run.index()
+        results = [_result(a, index, settings) for a in run.analyses]
+        if run.run_key is not None:
+            run.cache.keep_resolved(run.run_key, results)
+    if run.cache is not None:
+        run.cache.save()
     return RunResult(sorted(results, key=lambda r: r.path))
 
 
@@ -535,9 +601,10 @@ def _rewrite(src: SourceFile, original, findings: list[Finding]) -> str:
             if not mine:
                 continue
             module = _parse_cst(text)
-        module = family.rewrite(module, mine, Locator(module), context)
-        moved = moved or (module.code != text and not family.keeps_positions)
-        text = module.code
+        module = family.rewrite(module, mine, Locator(module, text), context)
+        new = module.code  # one code generation of the whole module: it costs as much as a parse
+        moved = moved or (new != text and not family.keeps_positions)
+        text = new
     if context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
         module = AddImportsVisitor(context).transform_module(module)
         text = module.code

@@ -5,10 +5,8 @@ unsafe fixes held back are counted apart, as ruff's "hidden fixes".
 """
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
-import xml.etree.ElementTree as ET
 from typing import Callable
 
 from .engine import RunResult
@@ -93,6 +91,8 @@ def as_gitlab(run: RunResult) -> str:
 
 def as_junit(run: RunResult) -> str:
     """JUnit XML: a test suite per file with findings, a failed test case per finding."""
+    import xml.etree.ElementTree as ET  # here: only this format needs it
+
     suites = ET.Element("testsuites", name="asyncmend", tests=str(len(run.findings)),
                         failures=str(len(run.findings)), errors=str(len(run.errors)))
     for r in run.files:
@@ -112,6 +112,8 @@ def as_junit(run: RunResult) -> str:
 
 
 def unified_diff(path: str, old: str, new: str) -> str:
+    import difflib  # here: a check without --diff never needs it
+
     lines = difflib.unified_diff(
         split_lines(old), split_lines(new), f"a/{path}", f"b/{path}"
     )

@@ -38,6 +38,25 @@ def interpreter(python: str | None) -> str:
     return sys.executable
 
 
+def environment_stamp(python: str | None) -> str:
+    """What the answers depend on, known without running or importing anything: the interpreter read,
+    and the modification times of its ``site-packages`` folders and of this process's (where
+    typeshed_client and its stubs are installed). Installing, upgrading or removing a package adds or
+    removes a folder there, which changes the time; a package's files edited in place do not."""
+    exe = interpreter(python)
+    prefix = Path(exe).parent.parent
+    folders = {p for p in sys.path if os.path.basename(p) in ("site-packages", "dist-packages")}
+    folders.update(str(p) for p in prefix.glob("lib*/python*/*-packages"))
+    folders.update(str(p) for p in prefix.glob("Lib/site-packages"))
+    stamps = [os.path.realpath(exe)]  # `python` and `python3` of one environment are one interpreter
+    for folder in sorted(folders):
+        try:
+            stamps.append(f"{folder}:{os.stat(folder).st_mtime_ns}")
+        except OSError:
+            stamps.append(f"{folder}:-")
+    return "\n".join(stamps)
+
+
 def _is_coroutine_node(node) -> bool:
     from typeshed_client.parser import OverloadedName
 

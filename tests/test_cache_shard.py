@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -37,14 +38,22 @@ def test_cold_warm_and_sharded_runs_agree(tree: Path, tmp_path: Path, monkeypatc
     cached = Settings(jobs=1, cache=True, cache_dir=str(tmp_path / "cache"))
     cold = _findings(engine.check(["."], cached))
     assert cold == _findings(engine.check(["."], Settings(jobs=1)))
+    assert cold == _findings(engine.check(["."], Settings(jobs=2)))  # in worker processes
     assert len(cold) >= 20
 
     def no_parsing(job):
         raise AssertionError(f"{job[0]} was analysed again")
 
+    def no_resolving(*args):
+        raise AssertionError("resolved again")
+
     monkeypatch.setattr(engine, "_analyze_bytes", no_parsing)
+    # nothing changed: the run's resolved results are read back, nothing is resolved across modules
+    monkeypatch.setattr(engine, "_findings", no_resolving)
+    monkeypatch.setattr(engine, "ExternalResolver", no_resolving)
     warm = _findings(engine.check(["."], cached))
     assert warm == cold
+    assert _findings(engine.check(["."], replace(cached, jobs=2))) == cold  # -j is no part of the key
     monkeypatch.undo()
     monkeypatch.chdir(tree)
 
@@ -67,8 +76,31 @@ def test_a_changed_file_is_analysed_again(tree: Path, tmp_path: Path, monkeypatc
     before = _findings(engine.check(["."], cached))
     text = (tree / "AM101_same_module_basic.py").read_text()
     (tree / "AM101_same_module_basic.py").write_text(text.replace("    save(\n", "    await save(\n"))
+    analysed = []
+    analyse = engine._analyze_bytes
+    monkeypatch.setattr(engine, "_analyze_bytes", lambda job: analysed.append(job[0]) or analyse(job))
     after = _findings(engine.check(["."], cached))
+    assert analysed == ["AM101_same_module_basic.py"]  # that file, and no other, is read and parsed again
     assert len(after) == len(before) - 1
+
+
+def test_the_kept_results_go_when_another_module_changes(tmp_path: Path, monkeypatch) -> None:
+    # the run's resolved results are keyed by every file of the project: a module that makes its
+    # function async changes the findings of an unchanged module that calls it
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("")
+    (root / "helpers.py").write_text("def save():\n    pass\n")
+    (root / "main.py").write_text("from helpers import save\n\n\nasync def main():\n    save()\n")
+    monkeypatch.chdir(root)
+    cached = Settings(jobs=1, cache=True, cache_dir=str(tmp_path / "cache"))
+    assert _findings(engine.check(["main.py"], cached)) == []
+    assert _findings(engine.check(["main.py"], cached)) == []
+    (root / "helpers.py").write_text("async def save():\n    pass\n")
+    assert [f[:4] for f in _findings(engine.check(["main.py"], cached))] == [("main.py", 5, 5, "AM101")]
+    # and the settings of the files checked: AM101 ignored, then not
+    assert _findings(engine.check(["main.py"], replace(cached, ignore=("AM101",)))) == []
+    assert len(_findings(engine.check(["main.py"], cached))) == 1
 
 
 def test_a_corrupt_cache_is_ignored(tree: Path, tmp_path: Path, monkeypatch) -> None:

@@ -111,7 +111,8 @@ def test_five_megabyte_file(tmp_path: Path) -> None:
 
 DEEP_FOR_AST = "x = " + "1 + " * 3000 + "1\n"  # the compiler gives up (RecursionError)
 DEEP_FOR_ANALYSIS = "x = " + "-" * 1000 + "1\n"  # ast parses it; a recursive visitor cannot
-DEEP_FOR_LIBCST = "x = " + "f(" * 150 + ")" * 150 + "\n"  # ast and the analysis cope; LibCST does not
+# ast and the analysis cope; LibCST does not, in the statement it rewrites (inside main, after the mistake)
+DEEP_FOR_LIBCST = "    x = " + "f(" * 150 + ")" * 150 + "\n"
 
 
 @pytest.mark.parametrize(
@@ -133,6 +134,16 @@ def test_deeply_nested_expressions(tmp_path: Path, extra: str, message: str) -> 
     assert f"{deep}: {message}" in err
     assert deep.read_text() == MISTAKE + extra
     assert good.read_text() == MENDED
+
+
+def test_a_statement_too_deep_for_libcst_elsewhere_does_not_stop_the_fix(tmp_path: Path) -> None:
+    # LibCST's positions and the rewrite are computed only in the top-level statements being fixed
+    deep = tmp_path / "deep.py"
+    extra = "\n\nx = " + "f(" * 150 + ")" * 150 + "\n"
+    deep.write_text(MISTAKE + extra)
+    code, _, err = run("fix", str(tmp_path))
+    assert code == 0, err
+    assert deep.read_text() == MENDED + extra
 
 
 # --- what a path is ----------------------------------------------------------------------------

@@ -50,6 +50,10 @@ class _Mend(cst.CSTTransformer):
         self.names: dict[int, str] = {}  # new task variable per target node
         self.tasks_set = "_background_tasks"
         self.tasks_set_used = False
+        self.skip: set[int] = set()  # top-level statements holding no target: not entered
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return id(node) not in self.skip and super().on_visit(node)
 
     # one statement, one expression
 
@@ -205,4 +209,7 @@ def rewrite(module: cst.Module, findings: list[Finding], locate: Locator, contex
             statement = _line(_call(f"{f.fix.params['loop']}.run_until_complete", cst.Name(name)))
             (mend.before if where == "before" else mend.after).setdefault(id(anchor), []).append(statement)
         mend.actions[id(expr)] = f
+    looked_in = locate.looked_in()
+    if looked_in is not None:  # every target is inside these statements: the others are left as they are
+        mend.skip = {id(statement) for statement in module.body if id(statement) not in looked_in}
     return module.visit(mend) if mend.actions else module
