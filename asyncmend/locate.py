@@ -1,4 +1,5 @@
-"""Finding LibCST nodes at the positions the ``ast``-based analysis reported."""
+"""The one way a rewrite finds the LibCST nodes at the positions the ``ast``-based analysis reported: by
+where a node starts (``at``, ``__call__`` for a finding) or by its exact span (``spanning``)."""
 from __future__ import annotations
 
 from typing import TypeVar
@@ -25,6 +26,7 @@ class Locator:
         for node, where in positions.items():
             self._starts.setdefault((where.start.line, where.start.column), []).append(node)
         self.positions = positions
+        self._spans: dict[tuple[int, int, int, int], list[cst.CSTNode]] | None = None
 
     def at(self, line: int, col: int, kind: type[N]) -> N | None:
         """The outermost node of ``kind`` starting at a 1-based line and 0-based character column."""
@@ -35,3 +37,13 @@ class Locator:
 
     def __call__(self, finding: Finding, kind: type[N]) -> N | None:
         return self.at(finding.line, finding.col - 1, kind)
+
+    def spanning(self, line: int, col: int, end_line: int, end_col: int) -> list[cst.CSTNode]:
+        """The nodes that span exactly from (line, col) to (end_line, end_col), 1-based lines and
+        0-based character columns, innermost first (positions are recorded as nodes are left)."""
+        if self._spans is None:
+            self._spans = {}
+            for node, where in self.positions.items():
+                key = (where.start.line, where.start.column, where.end.line, where.end.column)
+                self._spans.setdefault(key, []).append(node)
+        return self._spans.get((line, col, end_line, end_col), [])
