@@ -684,12 +684,6 @@ class _Summarizer:
         )
         return plan
 
-    def alone(self, stmt: ast.Expr) -> bool:
-        lines = self.src.lines
-        before = lines[stmt.lineno - 1].encode("utf-8")[: stmt.col_offset]
-        after = lines[stmt.end_lineno - 1].encode("utf-8")[stmt.end_col_offset:].strip()
-        return not before.strip() and (not after or after.startswith(b"#"))
-
     def summary(self, with_calls: bool = True) -> ModuleSummary:
         calls: list[CallSite] = []
         if with_calls and self.c.calls:
@@ -717,7 +711,7 @@ class _Summarizer:
                         function=scope.qualname if scope is not self.root else "",
                         entry=entries.get(id(stmt), ""),
                         loop_plan=plan,
-                        alone=self.alone(stmt),
+                        alone=self.src.alone(stmt),
                         awaited=awaited,
                     )
                 )
