@@ -172,12 +172,24 @@ def _analyze_source(
 def _analyze_bytes(job: tuple[str, bytes, Settings, bool]) -> _Analysis:
     path, raw, settings, index_only = job
     settings = settings.for_path(path)
+    # As in analyze_source, but the collection waits until the file's tree and semantic model are
+    # garbage: collected while ``src`` still held them, they survived into the older generations,
+    # which a run then carried (measured on Home Assistant components: 200 MB resident instead of
+    # 53 MB, and a quarter more CPU).
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        src = SourceFile.from_bytes(path, raw)
-    except AsyncmendError as exc:
-        return _Analysis(path, error=str(exc), skipped=index_only)
-    module, is_package = module_name(path)
-    return analyze_source(src, module, is_package, settings, index_only)
+        try:
+            src = SourceFile.from_bytes(path, raw)
+        except AsyncmendError as exc:
+            return _Analysis(path, error=str(exc), skipped=index_only)
+        module, is_package = module_name(path)
+        return analyze_source(src, module, is_package, settings, index_only)
+    finally:
+        src = None
+        if enabled:
+            gc.enable()
+            gc.collect(0)
 
 
 def _run_jobs(

@@ -1,4 +1,5 @@
-"""Finding LibCST nodes at the positions the ``ast``-based analysis reported."""
+"""The one way a rewrite finds the LibCST nodes at the positions the ``ast``-based analysis reported: by
+where a node starts (``at``, ``__call__`` for a finding) or by its exact span (``spanning``)."""
 from __future__ import annotations
 
 import ast
@@ -33,6 +34,7 @@ class Locator:
         self._lines: list[int] = []  # the first line of each top-level statement, in order
         self._offsets: list[tuple[cst.CSTNode, cst.CSTNode, int]] = []  # (statement, anchor, its line)
         self._done: set[int] = set()
+        self._spans: dict[tuple[int, int, int, int], list[cst.CSTNode]] | None = None
         anchors = _anchors(module, text) if text is not None else None
         if anchors is None:
             self._index(self.positions)
@@ -89,6 +91,16 @@ class Locator:
 
     def __call__(self, finding: Finding, kind: type[N]) -> N | None:
         return self.at(finding.line, finding.col - 1, kind)
+
+    def spanning(self, line: int, col: int, end_line: int, end_col: int) -> list[cst.CSTNode]:
+        """The nodes that span exactly from (line, col) to (end_line, end_col), 1-based lines and
+        0-based character columns, innermost first (positions are recorded as nodes are left)."""
+        if self._spans is None:
+            self._spans = {}
+            for node, where in self.positions.items():
+                key = (where.start.line, where.start.column, where.end.line, where.end.column)
+                self._spans.setdefault(key, []).append(node)
+        return self._spans.get((line, col, end_line, end_col), [])
 
 
 def _anchors(module: cst.Module, text: str) -> list[tuple[cst.CSTNode, cst.CSTNode, int]] | None:

@@ -108,6 +108,15 @@ class SourceFile:
             return byte_col
         return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
 
+    def alone(self, stmt: ast.stmt) -> bool:
+        """Whether ``stmt`` has its lines to itself (no ``;`` neighbour, not the body of ``try: ...``,
+        nothing after it but a comment), so that statements can be put before or after it, or in its
+        place."""
+        before = self.lines[stmt.lineno - 1][: self.char_col(stmt.lineno, stmt.col_offset)]
+        end = stmt.end_lineno or stmt.lineno
+        after = self.lines[end - 1][self.char_col(end, stmt.end_col_offset or 0):].strip()
+        return not before.strip() and (not after or after.startswith("#"))
+
     def encode(self, text: str) -> bytes:
         data = text.encode(self.encoding)
         return codecs.BOM_UTF8 + data if self.bom else data

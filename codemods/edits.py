@@ -14,34 +14,24 @@ this one still find their own targets by identity.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-# LibCST is imported inside the functions that rewrite, never at the top: `asyncmend check` loads
-# this module and must not pay for LibCST (its import alone takes about 0.85 s).
-if TYPE_CHECKING:
-    import libcst as cst
+import libcst as cst
 
-    from asyncmend.locate import Locator
+from asyncmend.locate import Locator
 
 Edit = dict[str, Any]
 
 
-def apply(module: "cst.Module", edits: list[Edit], locate: "Locator") -> "cst.Module":
-    import libcst as cst
-
-    from asyncmend.locate import Locator
-
+def apply(module: cst.Module, edits: list[Edit], locate: Locator) -> cst.Module:
     if module not in locate.positions:
         locate = Locator(module)
     statements: dict[int, tuple[list, list | None, list]] = {}
     expressions: dict[int, cst.BaseExpression] = {}
     targets = []
-    spans = None
     for edit in edits:
         if edit["op"] == "expr":
-            if spans is None:
-                spans = _spans(locate)
-            node = _expression_at(module, spans, edit)
+            node = _expression_at(module, locate, edit)
             if node is not None:
                 expressions[id(node)] = cst.parse_expression(edit["code"], config=module.config_for_parsing)
                 targets.append(node)
@@ -64,9 +54,7 @@ def apply(module: "cst.Module", edits: list[Edit], locate: "Locator") -> "cst.Mo
     return module.visit(_Apply(keep, statements, expressions))
 
 
-def _parse_statement(module: "cst.Module", code: str) -> "cst.BaseStatement":
-    import libcst as cst
-
+def _parse_statement(module: cst.Module, code: str) -> cst.BaseStatement:
     lines = []
     for line in code.split("\n"):
         stripped = line.lstrip(" ")
@@ -77,9 +65,7 @@ def _parse_statement(module: "cst.Module", code: str) -> "cst.BaseStatement":
     return cst.parse_statement(text, config=module.config_for_parsing)
 
 
-def _statement_at(module: "cst.Module", locate: "Locator", edit: Edit):
-    import libcst as cst
-
+def _statement_at(module: cst.Module, locate: Locator, edit: Edit):
     for kind in (cst.SimpleStatementLine, cst.BaseCompoundStatement):
         node = locate.at(edit["line"], edit["col"], kind)
         if isinstance(node, cst.SimpleStatementLine) and len(node.body) != 1:
@@ -89,25 +75,15 @@ def _statement_at(module: "cst.Module", locate: "Locator", edit: Edit):
     return None
 
 
-def _spans(locate: "Locator") -> dict[tuple[int, int, int, int], list]:
-    spans: dict[tuple[int, int, int, int], list] = {}
-    for node, where in locate.positions.items():
-        key = (where.start.line, where.start.column, where.end.line, where.end.column)
-        spans.setdefault(key, []).append(node)
-    return spans
-
-
-def _expression_at(module: "cst.Module", spans: dict, edit: Edit):
-    import libcst as cst
-
-    key = (edit["line"], edit["col"], edit["end_line"], edit["end_col"])
-    for node in reversed(spans.get(key, ())):  # outermost last: positions are recorded on leave
+def _expression_at(module: cst.Module, locate: Locator, edit: Edit):
+    for node in reversed(locate.spanning(edit["line"], edit["col"], edit["end_line"], edit["end_col"])):
+        # outermost first
         if isinstance(node, cst.BaseExpression) and module.code_for_node(node) == edit["check"]:
             return node
     return None
 
 
-def _ancestors(module: "cst.Module", targets: list, positions) -> set[int]:
+def _ancestors(module: cst.Module, targets: list, positions) -> set[int]:
     """Ids of the nodes on the way from ``module`` down to each target.
 
     The way down follows the children whose source range holds the target's, so only a few nodes
@@ -122,7 +98,7 @@ def _ancestors(module: "cst.Module", targets: list, positions) -> set[int]:
     return found
 
 
-def _path_by_position(module: "cst.Module", target, positions) -> list[int] | None:
+def _path_by_position(module: cst.Module, target, positions) -> list[int] | None:
     want = positions.get(target)
     if want is None:
         return None
@@ -143,9 +119,7 @@ def _path_by_position(module: "cst.Module", target, positions) -> list[int] | No
     return path
 
 
-def _ancestors_by_walk(module: "cst.Module", targets: set[int]) -> set[int]:
-    import libcst as cst
-
+def _ancestors_by_walk(module: cst.Module, targets: set[int]) -> set[int]:
     found: set[int] = set()
 
     class Walk(cst.CSTVisitor):
@@ -167,8 +141,6 @@ def _ancestors_by_walk(module: "cst.Module", targets: set[int]) -> set[int]:
 
 def _with_comment_as_line(statement, new: list):
     """Keep a replaced statement's leading lines, and its trailing comment as a line of its own."""
-    import libcst as cst
-
     lines = list(statement.leading_lines)
     trailing = getattr(statement, "trailing_whitespace", None)
     if trailing is not None and trailing.comment is not None:
@@ -179,8 +151,6 @@ def _with_comment_as_line(statement, new: list):
 
 
 def _Apply(keep: set[int], statements: dict, expressions: dict):
-    import libcst as cst
-
     class Apply(cst.CSTTransformer):
         def on_visit(self, node: cst.CSTNode) -> bool:
             return id(node) in keep
@@ -204,3 +174,21 @@ def _Apply(keep: set[int], statements: dict, expressions: dict):
             return updated_node
 
     return Apply()
+
+
+def after_docstring_and_imports(body: list[cst.BaseStatement]) -> int:
+    """The index in a module's body after its leading docstring and imports: where new module-level
+    code goes."""
+    at = 0
+    for i, stmt in enumerate(body):
+        if isinstance(stmt, cst.SimpleStatementLine) and all(
+            isinstance(s, (cst.Import, cst.ImportFrom)) or (i == 0 and _is_docstring(s)) for s in stmt.body
+        ):
+            at = i + 1
+        else:
+            break
+    return at
+
+
+def _is_docstring(stmt: cst.BaseSmallStatement) -> bool:
+    return isinstance(stmt, cst.Expr) and isinstance(stmt.value, (cst.SimpleString, cst.ConcatenatedString))

@@ -7,7 +7,6 @@ engine runs. Within a family the rules run in the order listed.
 """
 from __future__ import annotations
 
-from . import noqa
 from .drain import (
     am201_cancel_without_drain,
     am202_removed_task_api,
@@ -16,6 +15,8 @@ from .drain import (
 )
 from .drain import checker as drain
 from .family import Family
+from .noqa import am001_unused_noqa
+from .noqa import judge as noqa
 from .threads import (
     am301_call_soon_from_thread,
     am302_create_task_from_thread,
@@ -27,7 +28,7 @@ from .threads import checker as threads
 from .unawaited import am101_unawaited_coroutine, am102_coroutine_called_sync
 from .unawaited import resolver as unawaited
 
-NOQA = noqa.FAMILY  # AM001: judged once a file's other findings are known
+NOQA = noqa.family(am001_unused_noqa)  # judged once a file's other findings are known
 
 UNAWAITED = unawaited.family(
     am101_unawaited_coroutine,

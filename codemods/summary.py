@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from . import syncfix
+from .asyncio_api import LOOP_FACTORY_NAMES
 from .astwalk import dotted as dotted_name
 from .astwalk import fallback_imports, walk_own
 
@@ -37,7 +38,6 @@ KEEPS_COROUTINE = frozenset(
 
 COROUTINE_TYPES = frozenset({"typing.Coroutine", "collections.abc.Coroutine", "typing_extensions.Coroutine"})
 
-LOOP_FACTORIES = frozenset({"get_event_loop", "new_event_loop", "get_running_loop"})
 
 # Binding kinds.
 CORO = "coro"  # an async def that returns a coroutine when called
@@ -684,12 +684,6 @@ class _Summarizer:
         )
         return plan
 
-    def alone(self, stmt: ast.Expr) -> bool:
-        lines = self.src.lines
-        before = lines[stmt.lineno - 1].encode("utf-8")[: stmt.col_offset]
-        after = lines[stmt.end_lineno - 1].encode("utf-8")[stmt.end_col_offset:].strip()
-        return not before.strip() and (not after or after.startswith(b"#"))
-
     def summary(self, with_calls: bool = True) -> ModuleSummary:
         calls: list[CallSite] = []
         if with_calls and self.c.calls:
@@ -717,7 +711,7 @@ class _Summarizer:
                         function=scope.qualname if scope is not self.root else "",
                         entry=entries.get(id(stmt), ""),
                         loop_plan=plan,
-                        alone=self.alone(stmt),
+                        alone=self.src.alone(stmt),
                         awaited=awaited,
                     )
                 )
@@ -747,7 +741,7 @@ class _Summarizer:
                              and (scope is self.root or base not in scope.binds))
             classes[s.qualname] = ClassInfo(s.qualname, bases, methods, attrs)
         module_loop = any(
-            kind == "new" and str(info).rpartition(".")[2] in LOOP_FACTORIES
+            kind == "new" and str(info).rpartition(".")[2] in LOOP_FACTORY_NAMES
             for binds in self._owned.get(id(self.root), {}).values()
             for kind, info in binds
         )

@@ -13,8 +13,13 @@ import ast
 from typing import Callable
 
 from .astwalk import dotted, walk_own
+from .asyncio_api import GET_EVENT_LOOP, NEW_EVENT_LOOP
 
-LOOP_MAKERS = {"new_event_loop": "safe", "get_event_loop": "unsafe"}
+# A loop the code makes itself is its own to run; one it gets may be running already (an unsafe fix).
+LOOP_MAKERS = {
+    **{name.rpartition(".")[2]: "safe" for name in NEW_EVENT_LOOP},
+    **{name.rpartition(".")[2]: "unsafe" for name in GET_EVENT_LOOP},
+}
 LOOP_TYPES = frozenset({"AbstractEventLoop", "BaseEventLoop"})
 
 

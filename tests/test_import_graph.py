@@ -222,3 +222,15 @@ def test_imports_inside_functions_only_put_off_expensive_ones() -> None:
         and not _loads_expensive(graph, i.target, set())
     ]
     assert not bad, bad
+
+
+def test_libcst_is_imported_at_the_top_of_rewrite_modules_only() -> None:
+    """The rewrite layer (the locator, the edits, each family's ``rewrite``, the codemod commands above
+    the engine) imports LibCST at its top; elsewhere only the engine, inside the functions that parse
+    and rewrite, and nothing under ``if TYPE_CHECKING:`` (a rule file never names a LibCST type)."""
+    graph = project_imports()
+    rewrite_layer = {"asyncmend.locate", "asyncmend.codemods.edits", "asyncmend.codemods.command"}
+    found = {(m, i.deferred, i.typing_only) for m, imports in graph.items() for i in imports if i.target == "libcst"}
+    at_top = {m for m, deferred, typing in found if not deferred and not typing}
+    assert at_top == rewrite_layer | {m for m in graph if m.endswith(".rewrite") and m.startswith("asyncmend.codemods.")}
+    assert {m for m, deferred, typing in found if deferred or typing} == {"asyncmend.engine"}

@@ -1,6 +1,7 @@
 """Reading a source file as Python does, its line and column arithmetic, and the errors on the way."""
 from __future__ import annotations
 
+import ast
 import codecs
 import hashlib
 import os
@@ -199,3 +200,21 @@ def test_the_temporary_file_is_hidden_and_beside_the_target(tmp_path: Path,
     write_atomic(SourceFile.read(str(f)), "x = 2\n")
     [tmp] = names
     assert tmp.parent == tmp_path and tmp.name.startswith(".asyncmend-") and tmp.name.endswith(".tmp")
+
+
+@pytest.mark.parametrize(
+    "code, alone",
+    [
+        ("f()\n", True),
+        ("f()  # why\n", True),
+        ("s = 'é'; f()\n", False),
+        ("f(); g()\n", False),
+        ("try: f()\nexcept E: pass\n", False),
+        ("if x:\n    f(\n        'é',\n    )\n", True),
+    ],
+)
+def test_a_statement_alone_on_its_lines(code: str, alone: bool) -> None:
+    src = SourceFile.from_bytes("t.py", code.encode())
+    [stmt] = [n for n in ast.walk(src.tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)
+              and getattr(n.value.func, "id", "") == "f"]
+    assert src.alone(stmt) is alone

@@ -7,6 +7,7 @@ import re
 from asyncmend.model import Finding, Fix, Rule
 
 from ..astwalk import dotted
+from ..asyncio_api import GET_EVENT_LOOP
 from .cancels import REMOVED as REMOVED_TASK_API
 
 # What each removed name became, and the Python that removed it.
@@ -229,12 +230,10 @@ def _loop_in_reach(file: DrainFile, scope, call: ast.Call) -> str | None:
         # The loop the code gets: where the scope itself calls ``asyncio.get_event_loop()`` before,
         # that call works here, and it is the loop the old method took.
         for before in scope.calls_between((0, 0), (call.lineno, call.col_offset)):
-            if file.exprs.qual(before.func) in _GET_EVENT_LOOP and not before.args and not before.keywords:
+            if file.exprs.qual(before.func) in GET_EVENT_LOOP and not before.args and not before.keywords:
                 return f"{file.text(before.func)}()"
     return loop
 
-
-_GET_EVENT_LOOP = {"asyncio.get_event_loop", "asyncio.events.get_event_loop"}
 
 
 def _between(file: DrainFile, scope, outer) -> list:

@@ -7,6 +7,7 @@ from asyncmend.model import Finding, Rule
 from asyncmend.semantic import dotted
 
 from ..astwalk import is_name, walk_own
+from ..asyncio_api import NEW_EVENT_LOOP
 from .drainfile import SHUTDOWNS, DrainFile, method_call, same
 from .flow import Scope, end, start
 from .spawns import Spawns
@@ -299,7 +300,7 @@ def _plain_run(file: DrainFile, scope: Scope, close: ast.stmt, loop: ast.expr) -
     made = rest[-2] if sets and len(rest) > 1 else rest[-1]
     if not (
         isinstance(made, ast.Assign) and len(made.targets) == 1 and is_name(made.targets[0], loop.id)
-        and file.exprs.is_call_to(made.value, {"asyncio.new_event_loop", "asyncio.events.new_event_loop"})
+        and file.exprs.is_call_to(made.value, NEW_EVENT_LOOP)
     ):
         return None
     if isinstance(scope.node, ast.Module):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from asyncmend.semantic import SemanticModel
 
+from ..asyncio_api import LOOP_FACTORIES
 from .flow import Scope, start
 
 ALL_TASKS = {"asyncio.all_tasks", "asyncio.tasks.all_tasks"}
@@ -24,11 +25,6 @@ REMOVED = {
     "asyncio.tasks.Task.all_tasks": "all_tasks",
     "asyncio.Task.current_task": "current_task",
     "asyncio.tasks.Task.current_task": "current_task",
-}
-LOOP_FACTORIES = {
-    f"asyncio.{module}{name}"
-    for module in ("", "events.")
-    for name in ("get_event_loop", "new_event_loop", "get_running_loop")
 }
 _WRAPPERS = {"list": "list", "set": "set", "tuple": "tuple"}
 

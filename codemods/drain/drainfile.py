@@ -135,16 +135,9 @@ class DrainFile:
     def statement_edit(self, op: str, stmt: ast.stmt, code: list[str]) -> dict:
         check = stmt.iter if isinstance(stmt, (ast.For, ast.AsyncFor)) else stmt
         edit = {"op": op, "line": stmt.lineno, "col": self.col(stmt), "check": self.text(check), "code": code}
-        if not self.alone(stmt):
+        if not self.src.alone(stmt):
             self._crowded.append(edit)
         return edit
-
-    def alone(self, stmt: ast.stmt) -> bool:
-        """Whether ``stmt`` has its lines to itself (no ``;`` neighbour, not the body of ``try: ...``),
-        so that statements can be put before or after it, or in its place."""
-        before = self.src.lines[stmt.lineno - 1][: self.col(stmt)]
-        after = self.src.lines[stmt.end_lineno - 1][self.src.char_col(stmt.end_lineno, stmt.end_col_offset):]
-        return not before.strip() and (not after.strip() or after.strip().startswith("#"))
 
     def expression_edit(self, node: ast.expr, code: str) -> dict:
         return {

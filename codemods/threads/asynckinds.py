@@ -14,6 +14,8 @@ from typing import Optional, Protocol, Sequence
 
 from asyncmend.semantic import ANNOTATION, ASSIGNMENT, PARAMETER, WALRUS, WITH, Binding, SemanticModel
 
+from ..asyncio_api import LOOP_FACTORIES
+
 LOOP = "loop"
 FUTURE = "future"  # asyncio.Future
 TASK = "task"  # asyncio.Task (an asyncio future too)
@@ -23,14 +25,6 @@ PEXECUTOR = "process-executor"
 
 ASYNCIO_FUTURES = (FUTURE, TASK)
 
-_LOOP_CALLS = {
-    "asyncio.get_event_loop",
-    "asyncio.get_running_loop",
-    "asyncio.new_event_loop",
-    "asyncio.events.get_event_loop",
-    "asyncio.events.get_running_loop",
-    "asyncio.events.new_event_loop",
-}
 _CALL_KINDS = {
     "asyncio.Future": FUTURE,
     "asyncio.futures.Future": FUTURE,
@@ -154,7 +148,7 @@ class Kinds:
 
     def _call(self, call: ast.Call) -> Optional[str]:
         qual = self.semantic.qualname(call.func)
-        if qual in _LOOP_CALLS:
+        if qual in LOOP_FACTORIES:
             return None if self._in_thread(call) else LOOP
         kind = _CALL_KINDS.get(qual)
         if kind is not None:

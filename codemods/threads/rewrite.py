@@ -18,17 +18,17 @@ from libcst.codemod.visitors import AddImportsVisitor
 from asyncmend.locate import Locator
 from asyncmend.model import Finding, Fix
 
+from ..edits import after_docstring_and_imports
 from .adapter import ADAPTER, ADAPTER_DOC
 
 
 def rewrite(module: cst.Module, findings: list[Finding], locate: Locator, context: CodemodContext):
-    wanted = {(f.line, f.col - 1, f.end_line, f.end_col - 1): f for f in findings if f.fix}
     targets: dict[int, Finding] = {}
-    for node, where in locate.positions.items():
-        if isinstance(node, (cst.Call, cst.Await)):
-            key = (where.start.line, where.start.column, where.end.line, where.end.column)
-            if key in wanted:
-                targets[id(node)] = wanted[key]
+    for f in findings:
+        if f.fix:
+            for node in locate.spanning(f.line, f.col - 1, f.end_line, f.end_col - 1):
+                if isinstance(node, (cst.Call, cst.Await)):
+                    targets[id(node)] = f
     if not targets:
         return module
     adapter = next((f.fix.params for f in targets.values() if f.fix.action == "mirror"), None)
@@ -92,14 +92,7 @@ def _mend_call(call: cst.Call, fix: Fix) -> cst.BaseExpression:
 def _insert_adapter(module: cst.Module, name: str) -> cst.Module:
     """Put the adapter after the module's leading docstring and imports, with two blank lines around."""
     body = list(module.body)
-    at = 0
-    for i, stmt in enumerate(body):
-        if isinstance(stmt, cst.SimpleStatementLine) and all(
-            isinstance(s, (cst.Import, cst.ImportFrom)) or (i == 0 and _is_docstring(s)) for s in stmt.body
-        ):
-            at = i + 1
-        else:
-            break
+    at = after_docstring_and_imports(body)
     blank = [cst.EmptyLine(), cst.EmptyLine()]
     adapter = cst.parse_statement(ADAPTER.format(name=name, doc=ADAPTER_DOC))
     adapter = adapter.with_changes(leading_lines=blank if at else [])
@@ -112,8 +105,4 @@ def _insert_adapter(module: cst.Module, name: str) -> cst.Module:
         body[at] = after.with_changes(leading_lines=[*blank[: max(0, 2 - empty)], *lines])
     body.insert(at, adapter)
     return module.with_changes(body=body)
-
-
-def _is_docstring(stmt: cst.BaseSmallStatement) -> bool:
-    return isinstance(stmt, cst.Expr) and isinstance(stmt.value, (cst.SimpleString, cst.ConcatenatedString))
 

@@ -20,18 +20,12 @@ from typing import Optional, Union
 
 from asyncmend.semantic import Scope, SemanticModel
 
+from ..asyncio_api import NEW_EVENT_LOOP, SET_EVENT_LOOP
 from .asynckinds import EXECUTOR, Kinds, instance_class
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
 
-_OWN_LOOP_CALLS = {
-    "asyncio.run",
-    "asyncio.Runner",
-    "asyncio.new_event_loop",
-    "asyncio.set_event_loop",
-    "asyncio.events.new_event_loop",
-    "asyncio.events.set_event_loop",
-}
+_OWN_LOOP_CALLS = {"asyncio.run", "asyncio.Runner", *NEW_EVENT_LOOP, *SET_EVENT_LOOP}
 # A thread that runs a loop: its futures and tasks may well be that loop's own (tornado's IOLoop runs
 # an asyncio loop through ``run_sync``). Leaving such code alone can only miss a finding.
 _OWN_LOOP_METHODS = {"run_forever", "run_until_complete", "run_sync"}

@@ -22,6 +22,8 @@ from libcst.codemod.visitors import AddImportsVisitor
 from asyncmend.locate import Locator
 from asyncmend.model import Finding
 
+from ..edits import after_docstring_and_imports
+
 
 def _call(func: str, *args: cst.BaseExpression) -> cst.Call:
     head, *rest = func.split(".")
@@ -112,7 +114,7 @@ class _Mend(cst.CSTTransformer):
             updated_node.body
         )
         if self.tasks_set_used and not _keeps_set(updated_node, self.tasks_set):
-            at = _after_imports(body)
+            at = after_docstring_and_imports(body)
             declaration = _line(_assign(self.tasks_set, _call("set"))).with_changes(
                 leading_lines=[cst.EmptyLine()] if at else []
             )
@@ -134,21 +136,6 @@ def _keeps_set(module: cst.Module, name: str, exactly_a_set: bool = False) -> bo
                         and value.func.value == "set" and not value.args
                     )
     return False
-
-
-def _after_imports(body: list[cst.BaseStatement]) -> int:
-    """Index after the module's leading docstring and imports."""
-    at = 0
-    for i, stmt in enumerate(body):
-        if not isinstance(stmt, cst.SimpleStatementLine):
-            break
-        if all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body) or (
-            i == 0 and isinstance(stmt.body[0], cst.Expr) and isinstance(stmt.body[0].value, cst.SimpleString)
-        ):
-            at = i + 1
-        else:
-            break
-    return at
 
 
 def _taken_names(module: cst.Module) -> set[str]:

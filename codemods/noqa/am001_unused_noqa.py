@@ -1,28 +1,13 @@
-"""Suppression comments that silence nothing (AM001, as ruff's RUF100), and their fix.
+"""AM001 unused-noqa: suppression comments that silence nothing (as ruff's RUF100), and their fix plan.
 
-A family of one rule, this file. The engine decides what is unused once the findings of a file are
-known (``unused``, the family's ``judge`` phase); ``rewrite`` edits only comments, so it moves no code
-and the other families' positions still hold after it (``keeps_positions``).
-"""
+The engine asks ``judge`` once the findings of a file are known (the family's judge phase)."""
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from asyncmend.model import AsyncmendError, Finding, Fix, Rule
 from asyncmend.source import SourceFile
 from asyncmend.suppress import Directive, in_comments, normalized
 
-from .family import Family
-
-# LibCST is imported inside the functions that rewrite, never at the top: `asyncmend check` loads
-# this module and must not pay for LibCST (its import alone takes about 0.85 s).
-if TYPE_CHECKING:
-    import libcst as cst
-    from libcst.codemod import CodemodContext
-
-    from asyncmend.locate import Locator
-
-AM001 = Rule(
+RULE = Rule(
     code="AM001",
     name="unused-noqa",
     summary="Unused suppression (unused: {codes})",
@@ -61,7 +46,7 @@ left in it); other codes and any text after the directive stay.
 
 
 
-def unused(path: str, directives_found: list[Directive], text: str | None, found: list[Finding],
+def judge(path: str, directives_found: list[Directive], text: str | None, found: list[Finding],
            enabled: set[str], rules: tuple[Rule, ...]) -> list[Finding]:
     """AM001 findings: the enabled rules' codes (or names) in directives with no finding of that rule on
     their line. ``found`` are the file's findings before suppression; ``rules`` every rule there is."""
@@ -71,7 +56,7 @@ def unused(path: str, directives_found: list[Directive], text: str | None, found
     for d in directives_found:
         gone = [
             c for c in d.codes
-            if by_key.get(normalized(c)) in enabled - {AM001.code} and (d.line, by_key[normalized(c)]) not in hit
+            if by_key.get(normalized(c)) in enabled - {RULE.code} and (d.line, by_key[normalized(c)]) not in hit
         ]
         if gone:
             stale.append((d, gone))
@@ -92,7 +77,7 @@ def unused(path: str, directives_found: list[Directive], text: str | None, found
             "comment_col": real[d], "start": d.start, "end": d.end, "codes_start": d.codes_start,
             "codes_end": d.codes_end, "codes": list(d.codes), "remove": gone,
         })
-        out.append(Finding(path, AM001.code, AM001.name, AM001.summary.format(codes=shown),
+        out.append(Finding(path, RULE.code, RULE.name, RULE.summary.format(codes=shown),
                            d.line, d.start + 1, d.line, d.end + 1, plan))
     return out
 
@@ -112,43 +97,3 @@ def without(comment: str, params: dict) -> str:
     if rest:
         return rest if rest.startswith("#") else f"# {rest}"
     return ""
-
-
-def rewrite(module: "cst.Module", findings: list[Finding], locate: "Locator", context: "CodemodContext"):
-    import libcst as cst
-
-    targets: dict[int, str] = {}  # id(Comment) -> its new value
-    for f in findings:
-        if f.fix is None:
-            continue
-        node = locate.at(f.line, f.fix.params["comment_col"], cst.Comment)
-        if node is not None and id(node) not in targets:  # a second directive in it: the next run
-            targets[id(node)] = without(node.value, f.fix.params)
-    if not targets:
-        return module
-
-    class Edit(cst.CSTTransformer):
-        def leave_TrailingWhitespace(self, original, updated):
-            if original.comment is not None and id(original.comment) in targets:
-                value = targets[id(original.comment)]
-                if not value:
-                    return updated.with_changes(comment=None, whitespace=cst.SimpleWhitespace(""))
-                return updated.with_changes(comment=cst.Comment(value))
-            return updated
-
-        def leave_EmptyLine(self, original, updated):
-            if original.comment is not None and id(original.comment) in targets:
-                value = targets[id(original.comment)]
-                if not value:
-                    return cst.RemoveFromParent()
-                return updated.with_changes(comment=cst.Comment(value))
-            return updated
-
-    return module.visit(Edit())
-
-
-
-# Rewriting comments moves no code: findings located in the original text still hold afterwards.
-FAMILY = Family(
-    "noqa", "suppression comments that silence nothing", (AM001,), rewrite, judge=unused, keeps_positions=True,
-)
