@@ -39,6 +39,9 @@ COROUTINE_TYPES = frozenset({"typing.Coroutine", "collections.abc.Coroutine", "t
 
 LOOP_FACTORIES = frozenset({"get_event_loop", "new_event_loop", "get_running_loop"})
 
+# Builtins that read a function's local variables by their names.
+_READS_LOCALS = frozenset({"locals", "vars", "eval", "exec"})
+
 # Binding kinds.
 CORO = "coro"  # an async def that returns a coroutine when called
 RETURNS_COROUTINE = "returns-coroutine"  # Binding.target of a CORO whose awaited result is a coroutine
@@ -88,6 +91,12 @@ class CallSite(NamedTuple):
     loop_plan: dict | None = None  # see codemods.syncfix, for calls in synchronous code
     alone: bool = False  # the statement is alone on its lines (it can become several statements)
     awaited: bool = False  # the statement is ``await call()``: its result is dropped
+    # Where a call that is not a statement of its own drops its value (its position is the call's):
+    # "tested" (only its truth is asked: ``if f():``, ``not f()``, ``f() or d``), "dropped" (an
+    # expression statement drops it: ``x and f()``, ``a if c else f()``) or "assigned" (to ``bound``,
+    # a local name never read). "" for the call statement itself.
+    shape: str = ""
+    bound: str = ""
 
 
 @dataclass
@@ -138,6 +147,9 @@ class _Collector(ast.NodeVisitor):
         self.scope = self.root
         self.fallbacks: set[int] = set()  # ``except ImportError: import trollius as asyncio``
         self.calls: list[tuple[_Scope, ast.Expr]] = []
+        # Calls inside expressions whose value is dropped: (scope, call, tested, the name assigned
+        # (None when the value is dropped whatever the name), ``bool(...)`` call to confirm or None).
+        self.dropped: list[tuple[_Scope, ast.Call, bool, ast.Name | None, ast.Call | None]] = []
         self.scopes: list[_Scope] = [self.root]
         self.star_imports: list[int] = []
         self._dispatch: dict[type, object] = {}
@@ -267,6 +279,8 @@ class _Collector(ast.NodeVisitor):
             self.visit(node.value)
             return
         target = node.targets[0] if len(node.targets) == 1 else None
+        if isinstance(target, ast.Name):
+            self._drops(node.value, False, target)
         if isinstance(target, ast.Name) and isinstance(node.value, ast.Call) and dotted_name(node.value.func):
             self.visit(node.value)
             self.scope.bind(target.id, "new", dotted_name(node.value.func))
@@ -275,6 +289,8 @@ class _Collector(ast.NodeVisitor):
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if isinstance(node.target, ast.Name):
+            if node.value is not None:
+                self._drops(node.value, False, node.target)
             self.visit(node.annotation)
             if node.value is not None:
                 self.visit(node.value)
@@ -299,6 +315,8 @@ class _Collector(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         func, args = node.func, node.args
+        if isinstance(func, ast.Name) and func.id == "bool" and len(args) == 1 and not node.keywords:
+            self._drops(args[0], True, None, node)
         if (
             isinstance(func, ast.Name) and func.id == "setattr" and len(args) >= 2
             and isinstance(args[0], ast.Name) and isinstance(args[1], ast.Constant) and isinstance(args[1].value, str)
@@ -376,6 +394,44 @@ class _Collector(ast.NodeVisitor):
         value = node.value
         if isinstance(value, ast.Call) or (isinstance(value, ast.Await) and isinstance(value.value, ast.Call)):
             self.calls.append((self.scope, node))
+        else:
+            self._drops(value, False)
+        self.generic_visit(node)
+
+    # values dropped inside expressions
+
+    def _drops(self, expr: ast.expr, tested: bool, name: ast.Name | None = None, via: ast.Call | None = None) -> None:
+        """Record the calls whose value ``expr`` drops when its own value is dropped (``tested``: after
+        asking only its truth; ``name``: when the name it is assigned to is never read)."""
+        todo = [(expr, tested)]
+        while todo:
+            node, tested = todo.pop()
+            if isinstance(node, ast.Call):
+                self.dropped.append((self.scope, node, tested, name, via))
+            elif isinstance(node, ast.IfExp):  # the test is dropped wherever it stands: visit_IfExp
+                todo += [(node.body, tested), (node.orelse, tested)]
+            elif isinstance(node, ast.BoolOp):
+                # ``a or b``: a coroutine object is true, so it is the value; ``a and b``: the
+                # first operands are dropped wherever they stand (visit_BoolOp).
+                if isinstance(node.op, ast.Or):
+                    todo += [(v, True) for v in node.values[:-1]]
+                todo.append((node.values[-1], tested))
+
+    def visit_If(self, node: ast.If) -> None:
+        self._drops(node.test, True)
+        self.generic_visit(node)
+
+    visit_While = visit_Assert = visit_IfExp = visit_If
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> None:
+        if isinstance(node.op, ast.Not):
+            self._drops(node.operand, True)
+        self.generic_visit(node)
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> None:
+        if isinstance(node.op, ast.And):
+            for value in node.values[:-1]:
+                self._drops(value, True)
         self.generic_visit(node)
 
 
@@ -692,7 +748,7 @@ class _Summarizer:
 
     def summary(self, with_calls: bool = True) -> ModuleSummary:
         calls: list[CallSite] = []
-        if with_calls and self.c.calls:
+        if with_calls and (self.c.calls or self.c.dropped):
             error = self.src.semantic.compile_error()
             if error is not None:  # ``ast`` accepts the file, the compiler does not
                 raise SyntaxError(error[0], (self.src.path, error[1], 0, ""))
@@ -721,6 +777,7 @@ class _Summarizer:
                         awaited=awaited,
                     )
                 )
+            calls += self.dropped_calls()
         names = {name: self.classify(self.root, name) for name in self._owned.get(id(self.root), {})}
         names.pop("*", None)
         classes = {}
@@ -754,6 +811,53 @@ class _Summarizer:
         return ModuleSummary(
             self.module, self.src.path, names, classes, calls, module_loop=module_loop, rebinds=self.rebinds()
         )
+
+    def dropped_calls(self) -> list[CallSite]:
+        """Calls inside expressions whose value is dropped (see ``CallSite.shape``), in coroutines and
+        plain functions, and conditions at module level."""
+        calls, seen = [], set()
+        model = self.src.semantic
+        for scope, call, tested, name, via in self.c.dropped:
+            context = self.context(scope)
+            if id(call) in seen or context not in ("async", "sync", "module"):
+                continue
+            if name is not None and (context == "module" or not self.never_read(scope, name.id)):
+                continue
+            if via is not None and not model.is_builtin(via.func, "bool"):
+                continue
+            target = self.target(scope, call.func)
+            if target is None:
+                continue
+            seen.add(id(call))
+            calls.append(
+                CallSite(
+                    line=call.lineno,
+                    col=self.src.char_col(call.lineno, call.col_offset),
+                    end_line=call.end_lineno,
+                    end_col=self.src.char_col(call.end_lineno, call.end_col_offset),
+                    callee=dotted_name(call.func) or ast.unparse(call.func),
+                    target=target,
+                    context=context,
+                    function=scope.qualname if scope is not self.root else "",
+                    shape="tested" if tested else "assigned" if name is not None else "dropped",
+                    bound=name.id if name is not None else "",
+                )
+            )
+        return calls
+
+    def never_read(self, scope: _Scope, name: str) -> bool:
+        """Whether a name a function assigns is never read, so the value it is given is dropped: no
+        load (or ``del``) of it in the function or in a nested scope that sees its binding, no
+        ``global``/``nonlocal`` declaration of it there, and no ``locals()``, ``vars()``, ``eval``
+        or ``exec`` in the function that could read it by its name. When unsure: read."""
+        model = self.src.semantic
+        here = model.scope_for(scope.node)
+        if here is None or name in here.globals or name in here.nonlocals:
+            return False
+        scopes = [here, *here.descendants()]
+        if any(_READS_LOCALS.intersection(s.references) for s in scopes):
+            return False
+        return not any(name in s.references and model.owner(name, s) is here for s in scopes)
 
     def attr_stores(self) -> list[tuple[_Scope, str, str]]:
         return [(scope, base, attr) for scope in self.c.scopes for base, attr in scope.attr_stores]

@@ -146,20 +146,19 @@ def resolve(summary: ModuleSummary, index: ProjectIndex, mode: str = "await") ->
         if source is None:
             continue
         if call.target[0] == "annotated":
-            rule = AM101 if call.context == "async" else AM102
-            message, fix = rule.summary.format(callee=call.callee) + _ANNOTATED_NO_FIX, None
+            rule, why, fix = AM101 if call.context == "async" else AM102, _ANNOTATED_NO_FIX, None
         elif (
-            call.context == "async" and mode != "task"
+            call.context == "async" and (mode != "task" or call.shape)
             and _callee_binding(call, index) == Binding(CORO, RUNS_UNTIL_STOPPED)
         ):
-            rule, message, fix = AM101, AM101.summary.format(callee=call.callee) + _LOOPS_NO_FIX, None
+            rule, why, fix = AM101, _LOOPS_NO_FIX, None
         elif call.context == "async":
-            rule, message, fix = AM101, AM101.summary.format(callee=call.callee), _async_fix(call, summary, mode)
-            fix.params["via"] = source
+            rule, why, fix = AM101, "", _async_fix(call, summary, mode)
         else:
-            rule, message, fix = AM102, *_sync_fix(call, summary)
-            if fix is not None:
-                fix.params["via"] = source
+            rule, (why, fix) = AM102, _sync_fix(call, summary)
+        if fix is not None:
+            fix.params["via"] = source
+        message = rule.summary.format(callee=call.callee) + _SHAPES[call.shape].format(name=call.bound) + why
         findings.append(
             Finding(
                 path=summary.path, rule=rule.code, name=rule.name, message=message, line=call.line,
@@ -213,10 +212,22 @@ _ANNOTATED_NO_FIX = (
 )
 
 
+# How a call that is not a statement of its own drops its value (``CallSite.shape``), said in the message.
+_SHAPES = {
+    "": "",
+    "tested": ": only its truth is tested, and a coroutine object is always true",
+    "dropped": ": the expression around it drops its value",
+    "assigned": ": it is assigned to `{name}`, which is never read",
+}
+
+
 def _async_fix(call: CallSite, summary: ModuleSummary, mode: str) -> Fix:
     # A parameter that every call in this module fills with ``Class(...)``: calls from other
-    # modules are not in view, so the fix is a judgement call.
-    safety = "unsafe" if call.target[0] == "passed" else "safe"
+    # modules are not in view, so the fix is a judgement call. A tested call: what runs next
+    # now depends on the coroutine's result, which the code as written never looked at.
+    safety = "unsafe" if call.target[0] == "passed" or call.shape == "tested" else "safe"
+    if call.shape:
+        return Fix("await-call", safety)
     if mode == "task" and call.alone and _asyncio_is_free(summary):
         return Fix("task", safety)
     return Fix("await", safety)
@@ -227,16 +238,16 @@ def _asyncio_is_free(summary: ModuleSummary) -> bool:
 
 
 def _sync_fix(call: CallSite, summary: ModuleSummary) -> tuple[str, Fix | None]:
-    message = AM102.summary.format(callee=call.callee)
+    """The fix of an AM102 finding, or why there is none (the end of its message)."""
     plan = call.loop_plan
     if plan is not None:
         params = {"loop": plan["loop"], "anchor": plan["anchor"]}
-        return message, Fix("loop-task", plan["safety"], params)
+        return "", Fix("loop-task", plan["safety"], params)
     if call.context == "module" and call.entry and not summary.module_loop and _asyncio_is_free(summary):
-        return message, Fix("asyncio-run", "safe" if call.entry == "main-guard" else "unsafe")
-    if call.context == "module":
-        return message + "; no fix: the module holds an event loop it does not plainly run", None
-    return message + "; no fix: run it with `asyncio.run(...)` or from a coroutine (not decided for you)", None
+        return "", Fix("asyncio-run", "safe" if call.entry == "main-guard" else "unsafe")
+    if call.context == "module" and not call.shape:
+        return "; no fix: the module holds an event loop it does not plainly run", None
+    return "; no fix: run it with `asyncio.run(...)` or from a coroutine (not decided for you)", None
 
 
 def rewrite(module: "cst.Module", findings: list[Finding], locate: "Locator", context: "CodemodContext"):
