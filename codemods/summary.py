@@ -1,15 +1,18 @@
-"""Per-file summary: what a module defines and which bare calls it makes, from ``ast`` and the file's
-semantic model.
+"""Per-file summary: what a module defines and which calls it makes whose value is dropped, from
+``ast`` and the file's semantic model.
 
 One pass over the ``ast`` collects every binding of every scope (``def``, ``class``, imports,
 assignments, parameters, ...). The semantic model (``asyncmend.semantic``) then says, for each name
-called as a bare statement, which scope owns it, as the compiler does (locals, ``global``/``nonlocal``,
+called with its value dropped, which scope owns it, as the compiler does (locals, ``global``/``nonlocal``,
 closures, class scopes being skipped). A callee counts as a coroutine function only when *every* binding of its name in the
 owning scope is an ``async def`` that is not an async generator and carries no decorator outside a
 short allow-list: one assignment, import, parameter or ``del`` anywhere makes it unknown.
 
 The summary is small plain data: module-level names and classes for the project index, and the call
-sites with what they refer to, either decided here or left as a qualified name for the index.
+sites with what they refer to, either decided here or left as a qualified name for the index. A call
+site is a call statement, or a call inside an expression whose value is dropped all the same
+(``CallSite.shape``): only tested for truth, dropped by the expression statement around it, or
+assigned to a function's local name that nothing reads (``_Summarizer.never_read``).
 """
 from __future__ import annotations
 

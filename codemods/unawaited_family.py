@@ -1,4 +1,5 @@
-"""Unawaited coroutines: a coroutine function called as a bare statement never runs."""
+"""Unawaited coroutines: a coroutine function called with its value dropped (a bare statement, a
+condition, an expression that drops it, a name never read) never runs."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -18,11 +19,27 @@ AM101 = Rule(
     code="AM101",
     name="unawaited-coroutine",
     summary="Coroutine `{callee}()` is called but never awaited",
-    fix_safety="safe",
+    fix_safety="sometimes",
     doc="""\
 ## What it does
-Finds calls to coroutine functions, inside an `async def`, whose result is dropped: the call stands
-alone as a statement.
+Finds calls to coroutine functions, inside an `async def`, whose result is dropped:
+
+- the call stands alone as a statement: `save(record)`;
+- only its truth is tested: `if f():`, `while f():`, `assert f()`, `not f()`, `bool(f())`, the test
+  of `a if f() else b`, an operand of `and` other than the last (`f() and x`), and an operand of
+  `or` other than the last (`f() or default`) where the `or` itself is tested or dropped. A coroutine
+  object is always true, so the branch is decided before the coroutine runs, and it never does;
+- the expression statement around it drops its value: `x and f()`, `a if c else f()`;
+- it is assigned to a local name never read: `result = f()`, `_ = f()`, `note: T = f()`.
+
+A value counts as **used**, and nothing is reported, when it is returned, yielded, awaited, passed
+to any call but `bool` (`asyncio.create_task(x)`, `asyncio.gather(x)`), stored in an attribute, an
+item or a container, compared, or assigned to a name that is read anywhere in the function or in a
+function nested in it (any load, before or after, counts: `await x`, `return x`, a closure). An
+assignment is not looked at when the name is declared `global` or `nonlocal`, is `del`eted, when the
+function calls `locals()`, `vars()`, `eval` or `exec`, at module or class level, for several targets
+(`a = b = f()`, `a, b = f(), 1`) or a walrus; nor is anything in a lambda or a comprehension. So
+`x = f() or default` where `x` is read is not reported: `x` holds the coroutine, and may be awaited.
 
 ## Why is this bad?
 Calling a coroutine function only creates a coroutine object; nothing in its body runs until it is
@@ -33,18 +50,29 @@ and whatever it should have done silently never happens.
 ```python
 async def save(record): ...
 
+async def exists(record) -> bool: ...
+
 async def handler(record):
     save(record)
+    if not exists(record):
+        receipt = save(record)
 ```
 
 ## Use instead
 ```python
 async def handler(record):
     await save(record)
+    if not await exists(record):
+        receipt = await save(record)
 ```
 
 ## Fix safety
-Safe. The callee is known to be a coroutine function: an `async def` (not an async generator, with no
+Safe where the value is dropped (the statement, the expression statement, the name never read):
+`await` goes on the call, `x = f()` becoming `x = await f()`; the code as written never runs the
+coroutine, so awaiting it can only make it run. Unsafe where only its truth is tested: `if f():`
+becomes `if await f():`, so which branch runs now depends on the coroutine's result, which the code
+as written never looked at (a coroutine that returns `None` would make the test always false), and
+`f() or default` may now reach `default`. The callee is known to be a coroutine function: an `async def` (not an async generator, with no
 decorator outside `staticmethod`, `classmethod`, `abc.abstractmethod`, `typing.overload`,
 `typing.override`) that every binding of the name resolves to, through Python's own scoping rules,
 imports and class bases. The code as written never runs that coroutine, so awaiting it can only make
@@ -74,7 +102,10 @@ AM102 = Rule(
     doc="""\
 ## What it does
 Finds calls to coroutine functions whose result is dropped in synchronous code: at a script's top
-level, or in a plain function.
+level, or in a plain function. Dropped means what it means for AM101 (`unawaited-coroutine`): the
+call is a statement, only its truth is tested (`if f():` — a coroutine object is always true), the
+expression statement around it drops it, or (in a plain function) it is assigned to a local name
+never read; the same uses count as used.
 
 ## Why is this bad?
 Outside a coroutine there is nothing to `await` the coroutine object, and no event loop runs it:
@@ -102,6 +133,8 @@ the fix `asyncio.run(...)` is safe: the program as written never runs the corout
 top level outside such a guard the fix is unsafe: `asyncio.run` would then run on import, and fails
 when the importer already runs an event loop. Inside a plain function no fix is offered: whether the
 function may block on an event loop is a design decision the tool cannot make; the finding says so.
+A call that is not a statement of its own (tested, inside an expression, assigned) is reported
+without a fix wherever it stands: `asyncio.run(...)` and a loop's task belong to statements.
 
 ## References
 - [asyncio.run](https://docs.python.org/3/library/asyncio-runner.html#asyncio.run)
