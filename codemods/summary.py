@@ -100,6 +100,7 @@ class CallSite(NamedTuple):
     # a local name never read). "" for the call statement itself.
     shape: str = ""
     bound: str = ""
+    returns_nothing: bool = False  # the callee, seen in this module, has no ``return <value>``
 
 
 @dataclass
@@ -483,6 +484,7 @@ class _Summarizer:
         self.module = module
         self.root = collector.root
         self._owned: dict[int, dict[str, list]] = {}
+        self._read: dict[int, set[str] | bool] = {}  # id(model scope) -> see _names_read
         self._attribute_bindings()
 
     def _attribute_bindings(self) -> None:
@@ -844,23 +846,47 @@ class _Summarizer:
                     function=scope.qualname if scope is not self.root else "",
                     shape="tested" if tested else "assigned" if name is not None else "dropped",
                     bound=name.id if name is not None else "",
+                    returns_nothing=tested and self.returns_nothing(scope, target),
                 )
             )
         return calls
+
+    def returns_nothing(self, scope: _Scope, target: tuple[str, ...]) -> bool:
+        """Whether every ``async def`` the call's target names in this module (a function, or a
+        method of a class of the module) lacks a ``return <value>``: awaited, it gives None."""
+        if target[0] == "coro":
+            binds = self.bindings(self.owner(scope, target[1]), target[1])
+        elif target[0] == "method":
+            cls = next((s for s in self.c.scopes if s.kind == "class" and s.qualname == target[1]), None)
+            binds = self.bindings(cls, target[2]) if cls is not None else []
+        else:
+            return False
+        return bool(binds) and all(
+            kind == "async" and not any(isinstance(n, ast.Return) and n.value is not None for n in walk_own(info.body))
+            for kind, info in binds
+        )
 
     def never_read(self, scope: _Scope, name: str) -> bool:
         """Whether a name a function assigns is never read, so the value it is given is dropped: no
         load (or ``del``) of it in the function or in a nested scope that sees its binding, no
         ``global``/``nonlocal`` declaration of it there, and no ``locals()``, ``vars()``, ``eval``
         or ``exec`` in the function that could read it by its name. When unsure: read."""
-        model = self.src.semantic
-        here = model.scope_for(scope.node)
+        here = self.src.semantic.scope_for(scope.node)
         if here is None or name in here.globals or name in here.nonlocals:
             return False
-        scopes = [here, *here.descendants()]
-        if any(_READS_LOCALS.intersection(s.references) for s in scopes):
-            return False
-        return not any(name in s.references and model.owner(name, s) is here for s in scopes)
+        read = self._read.get(id(here))
+        if read is None:
+            read = self._read[id(here)] = self._names_read(here)
+        return read is not True and name not in read
+
+    def _names_read(self, here) -> set[str] | bool:
+        """The names of the function ``here`` read in it or in the scopes nested in it, or True when
+        it may read any of them by name."""
+        model = self.src.semantic
+        read = set(here.references)
+        for inner in here.descendants():
+            read.update(name for name in inner.references if model.owner(name, inner) is here)
+        return True if any(_READS_LOCALS.intersection(s.references) for s in (here, *here.descendants())) else read
 
     def attr_stores(self) -> list[tuple[_Scope, str, str]]:
         return [(scope, base, attr) for scope in self.c.scopes for base, attr in scope.attr_stores]

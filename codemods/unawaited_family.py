@@ -71,8 +71,9 @@ Safe where the value is dropped (the statement, the expression statement, the na
 `await` goes on the call, `x = f()` becoming `x = await f()`; the code as written never runs the
 coroutine, so awaiting it can only make it run. Unsafe where only its truth is tested: `if f():`
 becomes `if await f():`, so which branch runs now depends on the coroutine's result, which the code
-as written never looked at (a coroutine that returns `None` would make the test always false), and
-`f() or default` may now reach `default`. The callee is known to be a coroutine function: an `async def` (not an async generator, with no
+as written never looked at, and `f() or default` may now reach `default`. A tested coroutine function
+of the module with no `return <value>` is reported without a fix: awaited, the test would always be
+false, so it was meant to ask something else. The callee is known to be a coroutine function: an `async def` (not an async generator, with no
 decorator outside `staticmethod`, `classmethod`, `abc.abstractmethod`, `typing.overload`,
 `typing.override`) that every binding of the name resolves to, through Python's own scoping rules,
 imports and class bases. The code as written never runs that coroutine, so awaiting it can only make
@@ -185,6 +186,8 @@ def resolve(summary: ModuleSummary, index: ProjectIndex, mode: str = "await") ->
             and _callee_binding(call, index) == Binding(CORO, RUNS_UNTIL_STOPPED)
         ):
             rule, why, fix = AM101, _LOOPS_NO_FIX, None
+        elif call.context == "async" and call.returns_nothing:
+            rule, why, fix = AM101, _NOTHING_NO_FIX, None
         elif call.context == "async":
             rule, why, fix = AM101, "", _async_fix(call, summary, mode)
         else:
@@ -235,6 +238,13 @@ def _awaited_coroutine(call: CallSite, summary: ModuleSummary, index: ProjectInd
 _LOOPS_NO_FIX = (
     "; no fix: it loops until stopped (`while True` left only on an error), so awaiting it here would "
     "hold this coroutine until then; a background task (`asyncio.create_task`) may be what was meant"
+)
+
+# ``if f():`` where ``f`` returns nothing: ``if await f():`` would never be true, so the test was
+# meant to ask something else.
+_NOTHING_NO_FIX = (
+    "; no fix: it returns nothing, so awaited the test would always be false; what it should test "
+    "is not decided for you"
 )
 
 # A parameter's (or a variable's) annotation says what the code expects, not what it gets: another
