@@ -42,8 +42,11 @@ COROUTINE_TYPES = frozenset({"typing.Coroutine", "collections.abc.Coroutine", "t
 
 LOOP_FACTORIES = frozenset({"get_event_loop", "new_event_loop", "get_running_loop"})
 
-# Builtins that read a function's local variables by their names.
-_READS_LOCALS = frozenset({"locals", "vars", "eval", "exec"})
+# Calls that may read the calling function's local variables by their names: builtins, debuggers
+# and shells (``pdb.set_trace()``, IPython's ``embed()``), frame access (``sys._getframe()``).
+_READS_FRAME = frozenset(
+    {"locals", "vars", "eval", "exec", "breakpoint", "set_trace", "embed", "interact", "currentframe", "_getframe"}
+)
 
 # Binding kinds.
 CORO = "coro"  # an async def that returns a coroutine when called
@@ -124,7 +127,7 @@ _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 class _Scope:
     __slots__ = (
         "node", "kind", "parent", "qualname", "binds", "globals", "nonlocals", "has_yield",
-        "children", "attr_stores",
+        "children", "attr_stores", "reads_frame",
     )
 
     def __init__(self, node, kind: str, parent: "_Scope | None", qualname: str):
@@ -138,6 +141,7 @@ class _Scope:
         self.has_yield = False
         self.children: list[_Scope] = []
         self.attr_stores: list[tuple[str, str]] = []  # (base name, attribute)
+        self.reads_frame = False  # calls something that may read its local variables by name
 
     def bind(self, name: str, kind: str, info: object = None) -> None:
         self.binds.setdefault(name, []).append((kind, info))
@@ -321,6 +325,8 @@ class _Collector(ast.NodeVisitor):
         func, args = node.func, node.args
         if isinstance(func, ast.Name) and func.id == "bool" and len(args) == 1 and not node.keywords:
             self._drops(args[0], True, None, node)
+        if (func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)) in _READS_FRAME:
+            self.scope.reads_frame = True
         if (
             isinstance(func, ast.Name) and func.id == "setattr" and len(args) >= 2
             and isinstance(args[0], ast.Name) and isinstance(args[1], ast.Constant) and isinstance(args[1].value, str)
@@ -869,24 +875,31 @@ class _Summarizer:
     def never_read(self, scope: _Scope, name: str) -> bool:
         """Whether a name a function assigns is never read, so the value it is given is dropped: no
         load (or ``del``) of it in the function or in a nested scope that sees its binding, no
-        ``global``/``nonlocal`` declaration of it there, and no ``locals()``, ``vars()``, ``eval``
-        or ``exec`` in the function that could read it by its name. When unsure: read."""
+        ``global``/``nonlocal`` declaration of it there, and no call in the function that could read
+        it by its name (``locals()``, ``eval``, a debugger, a shell: ``_READS_FRAME``). When unsure:
+        read."""
         here = self.src.semantic.scope_for(scope.node)
         if here is None or name in here.globals or name in here.nonlocals:
             return False
         read = self._read.get(id(here))
         if read is None:
-            read = self._read[id(here)] = self._names_read(here)
+            read = self._read[id(here)] = self._names_read(scope, here)
         return read is not True and name not in read
 
-    def _names_read(self, here) -> set[str] | bool:
-        """The names of the function ``here`` read in it or in the scopes nested in it, or True when
-        it may read any of them by name."""
+    def _names_read(self, scope: _Scope, here) -> set[str] | bool:
+        """The names of the function ``here`` (``scope`` in this summary) read in it or in the scopes
+        nested in it, or True when it may read any of them by name."""
+        todo = [scope]
+        while todo:
+            s = todo.pop()
+            if s.reads_frame:
+                return True
+            todo += s.children
         model = self.src.semantic
         read = set(here.references)
         for inner in here.descendants():
             read.update(name for name in inner.references if model.owner(name, inner) is here)
-        return True if any(_READS_LOCALS.intersection(s.references) for s in (here, *here.descendants())) else read
+        return read
 
     def attr_stores(self) -> list[tuple[_Scope, str, str]]:
         return [(scope, base, attr) for scope in self.c.scopes for base, attr in scope.attr_stores]

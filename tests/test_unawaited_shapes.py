@@ -65,6 +65,9 @@ def test_dropped(body: str, expected: list) -> None:
         "async def f():\n    x = job()\n    del x\n",
         "async def f():\n    x = job()\n    return locals()\n",
         "async def f():\n    x = job()\n    return eval('x')\n",
+        "async def f():\n    x = job()\n    import pdb\n    pdb.set_trace()\n",
+        "async def f(shell):\n    x = job()\n    shell.embed()\n",
+        "async def f():\n    x = job()\n    def g():\n        breakpoint()\n",
         "async def f():\n    global x\n    x = job()\n",
         "async def f():\n    x = 0\n    def g():\n        nonlocal x\n        x = job()\n    g()\n    return x\n",
         # not a scope where ``await`` may go, or where a name is private
