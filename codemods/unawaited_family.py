@@ -37,7 +37,8 @@ to any call but `bool` (`asyncio.create_task(x)`, `asyncio.gather(x)`), stored i
 item or a container, compared, or assigned to a name that is read anywhere in the function or in a
 function nested in it (any load, before or after, counts: `await x`, `return x`, a closure). An
 assignment is not looked at when the name is declared `global` or `nonlocal`, is `del`eted, when the
-function calls `locals()`, `vars()`, `eval` or `exec`, at module or class level, for several targets
+function calls what may read its variables by name (`locals()`, `vars()`, `eval`, `exec`,
+`breakpoint()`, `pdb.set_trace()`, IPython's `embed()`, `sys._getframe()`), at module or class level, for several targets
 (`a = b = f()`, `a, b = f(), 1`) or a walrus; nor is anything in a lambda or a comprehension. So
 `x = f() or default` where `x` is read is not reported: `x` holds the coroutine, and may be awaited.
 
