@@ -38,9 +38,10 @@ item or a container, compared, or assigned to a name that is read anywhere in th
 function nested in it (any load, before or after, counts: `await x`, `return x`, a closure). An
 assignment is not looked at when the name is declared `global` or `nonlocal`, is `del`eted, when the
 function calls what may read its variables by name (`locals()`, `vars()`, `eval`, `exec`,
-`breakpoint()`, `pdb.set_trace()`, IPython's `embed()`, `sys._getframe()`), at module or class level, for several targets
-(`a = b = f()`, `a, b = f(), 1`) or a walrus; nor is anything in a lambda or a comprehension. So
-`x = f() or default` where `x` is read is not reported: `x` holds the coroutine, and may be awaited.
+`breakpoint()`, `pdb.set_trace()`, IPython's `embed()`, `sys._getframe()`), at module or class
+level, for several targets (`a = b = f()`, `a, b = f(), 1`) or a walrus; nor is anything in a lambda
+or a comprehension. So `x = f() or default` where `x` is read is not reported: `x` holds the
+coroutine, and may be awaited.
 
 ## Why is this bad?
 Calling a coroutine function only creates a coroutine object; nothing in its body runs until it is
@@ -74,7 +75,9 @@ coroutine, so awaiting it can only make it run. Unsafe where only its truth is t
 becomes `if await f():`, so which branch runs now depends on the coroutine's result, which the code
 as written never looked at, and `f() or default` may now reach `default`. A tested coroutine function
 of the module with no `return <value>` is reported without a fix: awaited, the test would always be
-false, so it was meant to ask something else. The callee is known to be a coroutine function: an `async def` (not an async generator, with no
+false, so it was meant to ask something else.
+
+The callee is known to be a coroutine function: an `async def` (not an async generator, with no
 decorator outside `staticmethod`, `classmethod`, `abc.abstractmethod`, `typing.overload`,
 `typing.override`) that every binding of the name resolves to, through Python's own scoping rules,
 imports and class bases. The code as written never runs that coroutine, so awaiting it can only make
