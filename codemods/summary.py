@@ -1,15 +1,18 @@
-"""Per-file summary: what a module defines and which bare calls it makes, from ``ast`` and the file's
-semantic model.
+"""Per-file summary: what a module defines and which calls it makes whose value is dropped, from
+``ast`` and the file's semantic model.
 
 One pass over the ``ast`` collects every binding of every scope (``def``, ``class``, imports,
 assignments, parameters, ...). The semantic model (``asyncmend.semantic``) then says, for each name
-called as a bare statement, which scope owns it, as the compiler does (locals, ``global``/``nonlocal``,
+called with its value dropped, which scope owns it, as the compiler does (locals, ``global``/``nonlocal``,
 closures, class scopes being skipped). A callee counts as a coroutine function only when *every* binding of its name in the
 owning scope is an ``async def`` that is not an async generator and carries no decorator outside a
 short allow-list: one assignment, import, parameter or ``del`` anywhere makes it unknown.
 
 The summary is small plain data: module-level names and classes for the project index, and the call
-sites with what they refer to, either decided here or left as a qualified name for the index.
+sites with what they refer to, either decided here or left as a qualified name for the index. A call
+site is a call statement, or a call inside an expression whose value is dropped all the same
+(``CallSite.shape``): only tested for truth, dropped by the expression statement around it, or
+assigned to a function's local name that nothing reads (``_Summarizer.never_read``).
 """
 from __future__ import annotations
 
@@ -38,6 +41,12 @@ KEEPS_COROUTINE = frozenset(
 
 COROUTINE_TYPES = frozenset({"typing.Coroutine", "collections.abc.Coroutine", "typing_extensions.Coroutine"})
 
+
+# Calls that may read the calling function's local variables by their names: builtins, debuggers
+# and shells (``pdb.set_trace()``, IPython's ``embed()``), frame access (``sys._getframe()``).
+_READS_FRAME = frozenset(
+    {"locals", "vars", "eval", "exec", "breakpoint", "set_trace", "embed", "interact", "currentframe", "_getframe"}
+)
 
 # Binding kinds.
 CORO = "coro"  # an async def that returns a coroutine when called
@@ -88,6 +97,13 @@ class CallSite(NamedTuple):
     loop_plan: dict | None = None  # see codemods.syncfix, for calls in synchronous code
     alone: bool = False  # the statement is alone on its lines (it can become several statements)
     awaited: bool = False  # the statement is ``await call()``: its result is dropped
+    # Where a call that is not a statement of its own drops its value (its position is the call's):
+    # "tested" (only its truth is asked: ``if f():``, ``not f()``, ``f() or d``), "dropped" (an
+    # expression statement drops it: ``x and f()``, ``a if c else f()``) or "assigned" (to ``bound``,
+    # a local name never read). "" for the call statement itself.
+    shape: str = ""
+    bound: str = ""
+    returns_nothing: bool = False  # the callee, seen in this module, has no ``return <value>``
 
 
 @dataclass
@@ -111,7 +127,7 @@ _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 class _Scope:
     __slots__ = (
         "node", "kind", "parent", "qualname", "binds", "globals", "nonlocals", "has_yield",
-        "children", "attr_stores",
+        "children", "attr_stores", "reads_frame",
     )
 
     def __init__(self, node, kind: str, parent: "_Scope | None", qualname: str):
@@ -125,6 +141,7 @@ class _Scope:
         self.has_yield = False
         self.children: list[_Scope] = []
         self.attr_stores: list[tuple[str, str]] = []  # (base name, attribute)
+        self.reads_frame = False  # calls something that may read its local variables by name
 
     def bind(self, name: str, kind: str, info: object = None) -> None:
         self.binds.setdefault(name, []).append((kind, info))
@@ -138,6 +155,9 @@ class _Collector(ast.NodeVisitor):
         self.scope = self.root
         self.fallbacks: set[int] = set()  # ``except ImportError: import trollius as asyncio``
         self.calls: list[tuple[_Scope, ast.Expr]] = []
+        # Calls inside expressions whose value is dropped: (scope, call, tested, the name assigned
+        # (None when the value is dropped whatever the name), ``bool(...)`` call to confirm or None).
+        self.dropped: list[tuple[_Scope, ast.Call, bool, ast.Name | None, ast.Call | None]] = []
         self.scopes: list[_Scope] = [self.root]
         self.star_imports: list[int] = []
         self._dispatch: dict[type, object] = {}
@@ -267,6 +287,8 @@ class _Collector(ast.NodeVisitor):
             self.visit(node.value)
             return
         target = node.targets[0] if len(node.targets) == 1 else None
+        if isinstance(target, ast.Name):
+            self._drops(node.value, False, target)
         if isinstance(target, ast.Name) and isinstance(node.value, ast.Call) and dotted_name(node.value.func):
             self.visit(node.value)
             self.scope.bind(target.id, "new", dotted_name(node.value.func))
@@ -275,6 +297,8 @@ class _Collector(ast.NodeVisitor):
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if isinstance(node.target, ast.Name):
+            if node.value is not None:
+                self._drops(node.value, False, node.target)
             self.visit(node.annotation)
             if node.value is not None:
                 self.visit(node.value)
@@ -299,6 +323,10 @@ class _Collector(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         func, args = node.func, node.args
+        if isinstance(func, ast.Name) and func.id == "bool" and len(args) == 1 and not node.keywords:
+            self._drops(args[0], True, None, node)
+        if (func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)) in _READS_FRAME:
+            self.scope.reads_frame = True
         if (
             isinstance(func, ast.Name) and func.id == "setattr" and len(args) >= 2
             and isinstance(args[0], ast.Name) and isinstance(args[1], ast.Constant) and isinstance(args[1].value, str)
@@ -376,6 +404,44 @@ class _Collector(ast.NodeVisitor):
         value = node.value
         if isinstance(value, ast.Call) or (isinstance(value, ast.Await) and isinstance(value.value, ast.Call)):
             self.calls.append((self.scope, node))
+        else:
+            self._drops(value, False)
+        self.generic_visit(node)
+
+    # values dropped inside expressions
+
+    def _drops(self, expr: ast.expr, tested: bool, name: ast.Name | None = None, via: ast.Call | None = None) -> None:
+        """Record the calls whose value ``expr`` drops when its own value is dropped (``tested``: after
+        asking only its truth; ``name``: when the name it is assigned to is never read)."""
+        todo = [(expr, tested)]
+        while todo:
+            node, tested = todo.pop()
+            if isinstance(node, ast.Call):
+                self.dropped.append((self.scope, node, tested, name, via))
+            elif isinstance(node, ast.IfExp):  # the test is dropped wherever it stands: visit_IfExp
+                todo += [(node.body, tested), (node.orelse, tested)]
+            elif isinstance(node, ast.BoolOp):
+                # ``a or b``: a coroutine object is true, so it is the value; ``a and b``: the
+                # first operands are dropped wherever they stand (visit_BoolOp).
+                if isinstance(node.op, ast.Or):
+                    todo += [(v, True) for v in node.values[:-1]]
+                todo.append((node.values[-1], tested))
+
+    def visit_If(self, node: ast.If) -> None:
+        self._drops(node.test, True)
+        self.generic_visit(node)
+
+    visit_While = visit_Assert = visit_IfExp = visit_If
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> None:
+        if isinstance(node.op, ast.Not):
+            self._drops(node.operand, True)
+        self.generic_visit(node)
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> None:
+        if isinstance(node.op, ast.And):
+            for value in node.values[:-1]:
+                self._drops(value, True)
         self.generic_visit(node)
 
 
@@ -424,6 +490,7 @@ class _Summarizer:
         self.module = module
         self.root = collector.root
         self._owned: dict[int, dict[str, list]] = {}
+        self._read: dict[int, set[str] | bool] = {}  # id(model scope) -> see _names_read
         self._attribute_bindings()
 
     def _attribute_bindings(self) -> None:
@@ -686,7 +753,7 @@ class _Summarizer:
 
     def summary(self, with_calls: bool = True) -> ModuleSummary:
         calls: list[CallSite] = []
-        if with_calls and self.c.calls:
+        if with_calls and (self.c.calls or self.c.dropped):
             error = self.src.semantic.compile_error()
             if error is not None:  # ``ast`` accepts the file, the compiler does not
                 raise SyntaxError(error[0], (self.src.path, error[1], 0, ""))
@@ -715,6 +782,7 @@ class _Summarizer:
                         awaited=awaited,
                     )
                 )
+            calls += self.dropped_calls()
         names = {name: self.classify(self.root, name) for name in self._owned.get(id(self.root), {})}
         names.pop("*", None)
         classes = {}
@@ -748,6 +816,84 @@ class _Summarizer:
         return ModuleSummary(
             self.module, self.src.path, names, classes, calls, module_loop=module_loop, rebinds=self.rebinds()
         )
+
+    def dropped_calls(self) -> list[CallSite]:
+        """Calls inside expressions whose value is dropped (see ``CallSite.shape``), in coroutines and
+        plain functions, and conditions at module level."""
+        calls, seen = [], set()
+        model = self.src.semantic
+        for scope, call, tested, name, via in self.c.dropped:
+            context = self.context(scope)
+            if id(call) in seen or context not in ("async", "sync", "module"):
+                continue
+            if name is not None and (context == "module" or not self.never_read(scope, name.id)):
+                continue
+            if via is not None and not model.is_builtin(via.func, "bool"):
+                continue
+            target = self.target(scope, call.func)
+            if target is None:
+                continue
+            seen.add(id(call))
+            calls.append(
+                CallSite(
+                    line=call.lineno,
+                    col=self.src.char_col(call.lineno, call.col_offset),
+                    end_line=call.end_lineno,
+                    end_col=self.src.char_col(call.end_lineno, call.end_col_offset),
+                    callee=dotted_name(call.func) or ast.unparse(call.func),
+                    target=target,
+                    context=context,
+                    function=scope.qualname if scope is not self.root else "",
+                    shape="tested" if tested else "assigned" if name is not None else "dropped",
+                    bound=name.id if name is not None else "",
+                    returns_nothing=tested and self.returns_nothing(scope, target),
+                )
+            )
+        return calls
+
+    def returns_nothing(self, scope: _Scope, target: tuple[str, ...]) -> bool:
+        """Whether every ``async def`` the call's target names in this module (a function, or a
+        method of a class of the module) lacks a ``return <value>``: awaited, it gives None."""
+        if target[0] == "coro":
+            binds = self.bindings(self.owner(scope, target[1]), target[1])
+        elif target[0] == "method":
+            cls = next((s for s in self.c.scopes if s.kind == "class" and s.qualname == target[1]), None)
+            binds = self.bindings(cls, target[2]) if cls is not None else []
+        else:
+            return False
+        return bool(binds) and all(
+            kind == "async" and not any(isinstance(n, ast.Return) and n.value is not None for n in walk_own(info.body))
+            for kind, info in binds
+        )
+
+    def never_read(self, scope: _Scope, name: str) -> bool:
+        """Whether a name a function assigns is never read, so the value it is given is dropped: no
+        load (or ``del``) of it in the function or in a nested scope that sees its binding, no
+        ``global``/``nonlocal`` declaration of it there, and no call in the function that could read
+        it by its name (``locals()``, ``eval``, a debugger, a shell: ``_READS_FRAME``). When unsure:
+        read."""
+        here = self.src.semantic.scope_for(scope.node)
+        if here is None or name in here.globals or name in here.nonlocals:
+            return False
+        read = self._read.get(id(here))
+        if read is None:
+            read = self._read[id(here)] = self._names_read(scope, here)
+        return read is not True and name not in read
+
+    def _names_read(self, scope: _Scope, here) -> set[str] | bool:
+        """The names of the function ``here`` (``scope`` in this summary) read in it or in the scopes
+        nested in it, or True when it may read any of them by name."""
+        todo = [scope]
+        while todo:
+            s = todo.pop()
+            if s.reads_frame:
+                return True
+            todo += s.children
+        model = self.src.semantic
+        read = set(here.references)
+        for inner in here.descendants():
+            read.update(name for name in inner.references if model.owner(name, inner) is here)
+        return read
 
     def attr_stores(self) -> list[tuple[_Scope, str, str]]:
         return [(scope, base, attr) for scope in self.c.scopes for base, attr in scope.attr_stores]

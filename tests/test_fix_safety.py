@@ -34,6 +34,7 @@ def _fixed(code: str, unsafe: bool) -> str:
 
 
 CORO = "import asyncio\n\nasync def work():\n    pass\n\n"
+ASKS = CORO.replace("pass", "return True")  # a result worth testing
 
 
 # AM102: a coroutine called in synchronous code
@@ -182,7 +183,7 @@ def test_task_mode(mode: str, action: str) -> None:
 
 def test_task_mode_needs_the_call_alone_and_asyncio_free() -> None:
     # a call that is part of a larger expression is awaited, whatever the mode
-    assert _found(CORO + "async def main():\n    work() or 1\n", "task") == []
+    assert _found(ASKS + "async def main():\n    work() or 1\n", "task") == [(7, "AM101", "await-call", "unsafe", "module")]
     assert _found(CORO + "async def main():\n    x = [work()]\n", "task") == []
     code = "import trio as asyncio\n\nasync def work():\n    pass\n\nasync def main():\n    work()\n"
     assert _found(code, "task") == [(7, "AM101", "await", "safe", "module")]
@@ -343,3 +344,64 @@ def test_several_calls_are_all_judged() -> None:
 def test_super_method_that_is_plain_is_not_a_coroutine() -> None:
     code = "class Base:\n    def close(self):\n        pass\n\nclass Child(Base):\n    async def close(self):\n        super().close()\n"
     assert _found(code) == []
+
+
+# AM101/AM102 beyond bare statements: tested, dropped by an expression, assigned and never read
+
+
+def test_a_tested_coroutine_gets_an_unsafe_fix_the_others_a_safe_one() -> None:
+    code = ASKS + (
+        "async def main(a):\n"
+        "    if work():\n        pass\n"
+        "    a and work()\n"
+        "    done = work()\n"
+        "    work() or a\n"
+    )
+    assert _found(code) == [
+        (7, "AM101", "await-call", "unsafe", "module"),
+        (9, "AM101", "await-call", "safe", "module"),
+        (10, "AM101", "await-call", "safe", "module"),
+        (11, "AM101", "await-call", "unsafe", "module"),
+    ]
+    assert _messages(code)[2] == (
+        "Coroutine `work()` is called but never awaited: it is assigned to `done`, which is never read"
+    )
+
+
+def test_dropped_beyond_statements_in_sync_code_is_reported_without_fix() -> None:
+    code = ASKS + "def main():\n    if work():\n        pass\n\nif work():\n    pass\n"
+    assert _found(code) == [(7, "AM102", None, None, None), (10, "AM102", None, None, None)]
+    assert all(m.endswith("(not decided for you)") for m in _messages(code))
+
+
+def test_a_looping_coroutine_tested_or_assigned_gets_no_fix_even_in_task_mode() -> None:
+    code = "async def serve():\n    while True:\n        pass\n\nasync def main():\n    server = serve()\n"
+    assert _found(code, mode="task") == [(6, "AM101", None, None, None)]
+
+
+def test_await_goes_inside_the_calls_own_parentheses() -> None:
+    code = ASKS + "async def main(a):\n    if not(work()) or a:\n        x = (\n            work()\n        )\n"
+    assert _fixed(code, unsafe=True) == ASKS + (
+        "async def main(a):\n    if not(await work()) or a:\n        x = (\n            await work()\n        )\n"
+    )
+    assert _fixed(code, unsafe=False) == ASKS + (
+        "async def main(a):\n    if not(work()) or a:\n        x = (\n            await work()\n        )\n"
+    )
+
+
+def test_a_tested_coroutine_that_returns_nothing_gets_no_fix() -> None:
+    code = (
+        "async def flush():\n    pass\n\nasync def ready():\n    return True\n\n"
+        "class Link:\n    async def close(self):\n        return\n\n"
+        "    async def run(self):\n        if flush() or not self.close():\n            pass\n"
+        "        x = flush()\n        ready() and flush()\n"
+    )
+    assert _found(code) == [
+        (12, "AM101", None, None, None),
+        (12, "AM101", None, None, None),
+        (14, "AM101", "await-call", "safe", "module"),
+        (15, "AM101", "await-call", "unsafe", "module"),
+        (15, "AM101", "await-call", "safe", "module"),
+    ]
+    assert _messages(code)[0].endswith("; no fix: it returns nothing, so awaited the test would always be false; "
+                                       "what it should test is not decided for you")

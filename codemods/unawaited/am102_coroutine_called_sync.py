@@ -7,7 +7,7 @@ from asyncmend.model import Finding, Fix, Rule
 
 from ..index import ProjectIndex
 from ..summary import CallSite, ModuleSummary
-from .resolver import ANNOTATED_NO_FIX, asyncio_is_free, coroutine_source, finding
+from .resolver import ANNOTATED_NO_FIX, asyncio_is_free, coroutine_source, dropped_how, finding
 
 RULE = Rule(
     code="AM102",
@@ -17,7 +17,10 @@ RULE = Rule(
     doc="""\
 ## What it does
 Finds calls to coroutine functions whose result is dropped in synchronous code: at a script's top
-level, or in a plain function.
+level, or in a plain function. Dropped means what it means for AM101 (`unawaited-coroutine`): the
+call is a statement, only its truth is tested (`if f():` — a coroutine object is always true), the
+expression statement around it drops it, or (in a plain function) it is assigned to a local name
+never read; the same uses count as used.
 
 ## Why is this bad?
 Outside a coroutine there is nothing to `await` the coroutine object, and no event loop runs it:
@@ -45,6 +48,8 @@ the fix `asyncio.run(...)` is safe: the program as written never runs the corout
 top level outside such a guard the fix is unsafe: `asyncio.run` would then run on import, and fails
 when the importer already runs an event loop. Inside a plain function no fix is offered: whether the
 function may block on an event loop is a design decision the tool cannot make; the finding says so.
+A call that is not a statement of its own (tested, inside an expression, assigned) is reported
+without a fix wherever it stands: `asyncio.run(...)` and a loop's task belong to statements.
 
 ## References
 - [asyncio.run](https://docs.python.org/3/library/asyncio-runner.html#asyncio.run)
@@ -58,22 +63,23 @@ def find(call: CallSite, summary: ModuleSummary, index: ProjectIndex, mode: str)
     source = coroutine_source(call, summary, index)
     if source is None:
         return None
+    message = RULE.summary.format(callee=call.callee) + dropped_how(call)
     if call.target[0] == "annotated":
-        return finding(RULE, call, summary, RULE.summary.format(callee=call.callee) + ANNOTATED_NO_FIX, None)
-    message, fix = _sync_fix(call, summary)
+        return finding(RULE, call, summary, message + ANNOTATED_NO_FIX, None)
+    why, fix = _sync_fix(call, summary)
     if fix is not None:
         fix.params["via"] = source
-    return finding(RULE, call, summary, message, fix)
+    return finding(RULE, call, summary, message + why, fix)
 
 
 def _sync_fix(call: CallSite, summary: ModuleSummary) -> tuple[str, Optional[Fix]]:
-    message = RULE.summary.format(callee=call.callee)
+    """The fix, or why there is none (the end of the finding's message)."""
     plan = call.loop_plan
     if plan is not None:
         params = {"loop": plan["loop"], "anchor": plan["anchor"]}
-        return message, Fix("loop-task", plan["safety"], params)
+        return "", Fix("loop-task", plan["safety"], params)
     if call.context == "module" and call.entry and not summary.module_loop and asyncio_is_free(summary):
-        return message, Fix("asyncio-run", "safe" if call.entry == "main-guard" else "unsafe")
-    if call.context == "module":
-        return message + "; no fix: the module holds an event loop it does not plainly run", None
-    return message + "; no fix: run it with `asyncio.run(...)` or from a coroutine (not decided for you)", None
+        return "", Fix("asyncio-run", "safe" if call.entry == "main-guard" else "unsafe")
+    if call.context == "module" and not call.shape:
+        return "; no fix: the module holds an event loop it does not plainly run", None
+    return "; no fix: run it with `asyncio.run(...)` or from a coroutine (not decided for you)", None

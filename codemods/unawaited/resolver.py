@@ -84,6 +84,20 @@ ANNOTATED_NO_FIX = (
 )
 
 
+# How a call that is not a statement of its own drops its value (``CallSite.shape``), said in the message.
+_DROPPED = {
+    "": "",
+    "tested": ": only its truth is tested, and a coroutine object is always true",
+    "dropped": ": the expression around it drops its value",
+    "assigned": ": it is assigned to `{name}`, which is never read",
+}
+
+
+def dropped_how(call: CallSite) -> str:
+    """How the call's value is dropped, for its finding's message ("" for a call statement)."""
+    return _DROPPED[call.shape].format(name=call.bound)
+
+
 def asyncio_is_free(summary: ModuleSummary) -> bool:
     return summary.names.get("asyncio") in (None, Binding(REF, "asyncio"))
 

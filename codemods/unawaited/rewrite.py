@@ -1,6 +1,8 @@
 """LibCST rewrites for the unawaited family, one per fix action:
 
 - ``await``: ``foo()`` becomes ``await foo()``;
+- ``await-call``: the same for a call inside an expression (``if foo():``, ``x = foo()``): the call's
+  own parentheses go around the ``await`` (``not(foo())`` becomes ``not(await foo())``);
 - ``await-result``: ``await foo()`` becomes ``await (await foo())`` (``foo`` returns a coroutine);
 - ``asyncio-run``: ``main()`` becomes ``asyncio.run(main())``;
 - ``loop-task``: ``foo()`` becomes ``task = loop.create_task(foo())``, and
@@ -47,6 +49,7 @@ class _Mend(cst.CSTTransformer):
         super().__init__()
         self.context = context
         self.actions: dict[int, Finding] = {}  # Expr or SimpleStatementLine id -> finding
+        self.calls: set[int] = set()  # Call ids to await in place
         self.before: dict[int, list[cst.SimpleStatementLine]] = {}
         self.after: dict[int, list[cst.SimpleStatementLine]] = {}
         self.names: dict[int, str] = {}  # new task variable per target node
@@ -74,6 +77,12 @@ class _Mend(cst.CSTTransformer):
         if action == "loop-task":
             return _assign(self.names[id(original_node)], _call(f"{params['loop']}.create_task", call))
         return updated_node.with_changes(value=cst.Await(expression=call))
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        if id(original_node) not in self.calls:
+            return updated_node
+        bare = updated_node.with_changes(lpar=[], rpar=[])
+        return cst.Await(expression=bare, lpar=updated_node.lpar, rpar=updated_node.rpar)
 
     # one statement becomes several
 
@@ -177,6 +186,11 @@ def rewrite(module: cst.Module, findings: list[Finding], locate: Locator, contex
     for f in findings:
         if f.fix is None:
             continue
+        if f.fix.action == "await-call":
+            call = locate(f, cst.Call)
+            if call is not None:
+                mend.calls.add(id(call))
+            continue
         expr = locate(f, cst.Expr)
         if expr is None:
             continue
@@ -199,4 +213,4 @@ def rewrite(module: cst.Module, findings: list[Finding], locate: Locator, contex
     looked_in = locate.looked_in()
     if looked_in is not None:  # every target is inside these statements: the others are left as they are
         mend.skip = {id(statement) for statement in module.body if id(statement) not in looked_in}
-    return module.visit(mend) if mend.actions else module
+    return module.visit(mend) if mend.actions or mend.calls else module
