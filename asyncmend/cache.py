@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-_FORMAT = 2
+_FORMAT = 3
 # How long before it is read a file must have last changed for its stat stamp to be trusted.
 _RACY_NS = 2_000_000_000
 # The folders of the tool's own code: in a checkout, ``codemods/`` is not inside ``asyncmend/`` (see

@@ -39,7 +39,7 @@ from .suppress import add_noqa as with_noqa
 GENERATED_MARKER = "@generated"
 INTERNAL_ERROR = "internal error"
 CACHE_DIR = ".asyncmend_cache"
-INDEX_FORMAT = "asyncmend-index-1"
+INDEX_FORMAT = "asyncmend-index-2"
 STDIN = "-"
 
 # A progress display: called with a label and a total, gives a context manager whose value (if not

@@ -65,13 +65,19 @@ class ClassInfo:
     bases: list[str]  # qualified names, "" where a base is not a plain (dotted) name
     methods: dict[str, Binding]
     assigned_attrs: set[str] = field(default_factory=set)
+    # What the code shows of its instances (``semantic.types`` terms): attribute -> type (None:
+    # assigned something not known, or two things), method -> (is async, what it returns).
+    attr_types: dict[str, tuple | None] = field(default_factory=dict)
+    returns: dict[str, tuple[bool, tuple]] = field(default_factory=dict)
 
 
 class CallSite(NamedTuple):
     """A call statement whose value is dropped.
 
     ``target`` says what the callee refers to: ("coro", name) when decided locally, ("qual", dotted)
-    for the index to resolve, ("method", class qualname, method name) for ``self.m()``/``cls.m()``.
+    for the index to resolve, ("method", class qualname, method name) for ``self.m()``/``cls.m()``,
+    ("typed", term, method name) for a method of a receiver whose type the code shows (a term of
+    ``asyncmend.semantic.types``, evaluated by the index).
     ``context`` is "async" inside a coroutine, "sync" inside a plain function, "module" at module
     level, "class" in a class body.
     """
@@ -97,9 +103,11 @@ class ModuleSummary:
     names: dict[str, Binding]
     classes: dict[str, ClassInfo]
     calls: list[CallSite]
-    star_imports: list[str] = field(default_factory=list)
+    star_imports: list[str] = field(default_factory=list)  # modules of ``from m import *`` at module level
     module_loop: bool = False  # module-level code holds an event loop of its own
     rebinds: list[str] = field(default_factory=list)  # ``module.name`` of other modules assigned here
+    returns: dict[str, tuple[bool, tuple]] = field(default_factory=dict)  # function -> (is async, type term)
+    exports: list[str] | None = None  # ``__all__``, when the module states it as a literal
 
 
 # --- binding collection ---------------------------------------------------------------------------
@@ -591,35 +599,36 @@ class _Summarizer:
             cls = self.enclosing_class(scope)
             return ("super", cls.qualname, func.attr) if cls is not None else None
         dotted = dotted_name(func)
-        if dotted is None:
-            return None
-        head, _, rest = dotted.partition(".")
-        if "." not in rest:
-            cls = self.method_class(scope, head)
-            if cls is not None:
-                return ("method", cls.qualname, rest)
-        owner, binding = self.resolve_name(scope, head)
-        if binding.kind in (REF, CLASS):
-            return ("qual", f"{binding.target}.{rest}")
-        if owner is not None and "." not in rest:
-            return self.instance_target(owner, head, rest)
-        return None
+        if dotted is not None:
+            head, _, rest = dotted.partition(".")
+            if "." not in rest:
+                cls = self.method_class(scope, head)
+                if cls is not None:
+                    return ("method", cls.qualname, rest)
+            owner, binding = self.resolve_name(scope, head)
+            if binding.kind in (REF, CLASS):
+                return ("qual", f"{binding.target}.{rest}")
+            if owner is not None and "." not in rest:
+                found = self.instance_target(owner, head, rest)
+                if found is not None:
+                    return found
+        # A receiver whose type the code shows: ``self.db.save()``, ``make_store().save()``, ...
+        term = self.src.semantic.type_of(func.value)
+        return ("typed", term, func.attr) if term is not None else None
 
     def instance_target(self, owner: _Scope, name: str, method: str) -> tuple[str, ...] | None:
-        """``x.m()`` where ``x`` is bound once, to ``Class(...)`` or with a ``Class`` annotation."""
+        """``x.m()`` where ``x`` is a parameter annotated ``Class`` that every call of the function in
+        this module fills with ``Class(...)``; other receivers are typed by the semantic model."""
         binds = self.bindings(owner, name)
-        if len(binds) != 1 or binds[0][0] not in ("new", "annotated", "param") or not binds[0][1]:
+        if len(binds) != 1 or binds[0][0] != "param" or not binds[0][1]:
             return None
-        kind, dotted = binds[0]
+        dotted = binds[0][1]
         head, _, rest = dotted.partition(".")
         # A parameter's annotation is evaluated where the function is defined.
-        _, binding = self.resolve_name(owner.parent if kind == "param" else owner, head)
-        if binding.kind not in (REF, CLASS):
+        _, binding = self.resolve_name(owner.parent, head)
+        if binding.kind not in (REF, CLASS) or not self._callers_pass(owner, name, dotted):
             return None
-        cls = f"{binding.target}.{rest}" if rest else binding.target
-        if kind == "param" and self._callers_pass(owner, name, dotted):
-            return ("passed", cls, method)
-        return ("instance" if kind == "new" else "annotated", cls, method)
+        return ("passed", f"{binding.target}.{rest}" if rest else binding.target, method)
 
     def _callers_pass(self, owner: _Scope, param: str, cls: str) -> bool:
         """Whether every call of the function ``owner`` in this module passes ``cls(...)`` for
@@ -721,8 +730,16 @@ class _Summarizer:
                         awaited=awaited,
                     )
                 )
-        names = {name: self.classify(self.root, name) for name in self._owned.get(id(self.root), {})}
+        owned = self._owned.get(id(self.root), {})
+        names = {name: self.classify(self.root, name) for name in owned}
         names.pop("*", None)
+        typing = self.src.semantic.typing
+        returns = {}
+        for name, binds in owned.items():
+            if len(binds) == 1 and binds[0][0] in ("def", "async"):
+                found = typing.returns(binds[0][1])
+                if found is not None:
+                    returns[name] = found
         classes = {}
         for s in self.c.scopes:
             if s.kind != "class":
@@ -745,14 +762,17 @@ class _Summarizer:
             if s.parent is self.root:  # ``A.m = ...`` or ``setattr(A, "m", ...)`` anywhere in the module
                 attrs.update(attr for scope, base, attr in self.attr_stores() if base == node.name
                              and (scope is self.root or base not in scope.binds))
-            classes[s.qualname] = ClassInfo(s.qualname, bases, methods, attrs)
+            attr_types, method_returns = typing.class_types(node)
+            classes[s.qualname] = ClassInfo(s.qualname, bases, methods, attrs, attr_types, method_returns)
         module_loop = any(
             kind == "new" and str(info).rpartition(".")[2] in LOOP_FACTORIES
             for binds in self._owned.get(id(self.root), {}).values()
             for kind, info in binds
         )
+        stars = [str(info) for kind, info in owned.get("*", ()) if kind == "star" and info]
         return ModuleSummary(
-            self.module, self.src.path, names, classes, calls, module_loop=module_loop, rebinds=self.rebinds()
+            self.module, self.src.path, names, classes, calls, star_imports=stars, module_loop=module_loop,
+            rebinds=self.rebinds(), returns=returns, exports=_exports(self.src.tree),
         )
 
     def attr_stores(self) -> list[tuple[_Scope, str, str]]:
@@ -766,6 +786,21 @@ class _Summarizer:
             if len(binds) == 1 and binds[0][0] == "import" and binds[0][1]:
                 out.append(f"{binds[0][1].replace(':', '.')}.{attr}")
         return out
+
+
+def _exports(tree: ast.Module) -> list[str] | None:
+    """``__all__`` when the module assigns it once, a literal list or tuple of strings."""
+    found = None
+    for stmt in tree.body:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [getattr(stmt, "target", None)]
+        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+            value = stmt.value
+            if found is not None or not isinstance(value, (ast.List, ast.Tuple)) or not all(
+                isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts
+            ):
+                return None
+            found = [e.value for e in value.elts]
+    return found
 
 
 def _is_bare_super(node: ast.expr) -> bool:
@@ -808,6 +843,8 @@ def summarize(source, module: str, is_package: bool = False, with_calls: bool = 
 
     ``with_calls=False`` gives only what the project index needs from a file that is not checked.
     """
+    if "semantic" not in vars(source):  # the model resolves relative imports through the module name
+        source.module, source.is_package = module, is_package
     collector = _Collector(module, is_package)
     collector.visit(source.tree)
     return _Summarizer(collector, source, module).summary(with_calls)
@@ -823,11 +860,16 @@ def summary_to_json(s: ModuleSummary) -> dict:
         "path": s.path,
         "names": {n: [b.kind, b.target] for n, b in s.names.items()},
         "rebinds": s.rebinds,
+        "star_imports": s.star_imports,
+        "exports": s.exports,
+        "returns": s.returns,
         "classes": {
             q: {
                 "bases": c.bases,
                 "methods": {n: [b.kind, b.target] for n, b in c.methods.items()},
                 "assigned_attrs": sorted(c.assigned_attrs),
+                "attr_types": c.attr_types,
+                "returns": c.returns,
             }
             for q, c in s.classes.items()
         },
@@ -836,8 +878,20 @@ def summary_to_json(s: ModuleSummary) -> dict:
 
 def summary_from_json(data: dict) -> ModuleSummary:
     classes = {
-        q: ClassInfo(q, list(c["bases"]), {n: Binding(*b) for n, b in c["methods"].items()}, set(c["assigned_attrs"]))
+        q: ClassInfo(
+            q, list(c["bases"]), {n: Binding(*b) for n, b in c["methods"].items()}, set(c["assigned_attrs"]),
+            {n: _tuples(t) for n, t in c["attr_types"].items()}, {n: _tuples(t) for n, t in c["returns"].items()},
+        )
         for q, c in data["classes"].items()
     }
     names = {n: Binding(*b) for n, b in data["names"].items()}
-    return ModuleSummary(data["module"], data["path"], names, classes, [], rebinds=list(data.get("rebinds", [])))
+    return ModuleSummary(
+        data["module"], data["path"], names, classes, [], star_imports=list(data["star_imports"]),
+        rebinds=list(data["rebinds"]), returns={n: _tuples(t) for n, t in data["returns"].items()},
+        exports=data["exports"],
+    )
+
+
+def _tuples(value):
+    """A type term (or a return entry) back from JSON, where tuples became lists."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value

@@ -5,7 +5,9 @@ from typing import TYPE_CHECKING
 
 from asyncmend.model import Finding, Fix, Rule
 
-from .index import ProjectIndex
+from asyncmend.semantic.types import ANNOTATED, NEW, PASSED
+
+from .index import SELF, ProjectIndex
 from .summary import CORO, REF, RETURNS_COROUTINE, RUNS_UNTIL_STOPPED, Binding, CallSite, ModuleSummary
 
 if TYPE_CHECKING:
@@ -111,10 +113,33 @@ function may block on an event loop is a design decision the tool cannot make; t
 RULES = (AM101, AM102)
 
 
+def receiver_kind(call: CallSite, index: ProjectIndex) -> str:
+    """The kind of a call's target, with a typed receiver's evidence read: ``self.db.save()`` on
+    ``self.db = Database()`` is an "instance" call, on ``db: Database`` an "annotated" one."""
+    kind = call.target[0]
+    if kind != "typed":
+        return kind
+    found = index.type_of(call.target[1])
+    if found is None or found[0] == "cm":
+        return "unknown"
+    return {NEW: "instance", PASSED: "passed", ANNOTATED: "annotated", SELF: "method"}[found[0]]
+
+
+def _receiver_class(call: CallSite, index: ProjectIndex) -> str:
+    return index.type_of(call.target[1])[1] if call.target[0] == "typed" else call.target[1]
+
+
 def coroutine_source(call: CallSite, summary: ModuleSummary, index: ProjectIndex) -> str | None:
     """Where the callee was found to be a coroutine function ("module", "index", "typeshed",
     "package"), or None when it is not known to be one."""
-    kind = call.target[0]
+    kind = receiver_kind(call, index)
+    if kind == "unknown":
+        return None
+    if call.target[0] == "typed":
+        cls, name = _receiver_class(call, index), call.target[2]
+        if kind == "method":
+            return "index" if index.self_method_creates_coroutine(cls, name) else None
+        return index.instance_method_creates_coroutine(cls, name, kind != "annotated")
     if kind == "coro":
         return None if f"{summary.module}.{call.callee}" in index.rebound else "module"
     if kind == "qual":
@@ -145,7 +170,8 @@ def resolve(summary: ModuleSummary, index: ProjectIndex, mode: str = "await") ->
         source = coroutine_source(call, summary, index)
         if source is None:
             continue
-        if call.target[0] == "annotated":
+        kind = receiver_kind(call, index)
+        if kind == "annotated":
             rule = AM101 if call.context == "async" else AM102
             message, fix = rule.summary.format(callee=call.callee) + _ANNOTATED_NO_FIX, None
         elif (
@@ -154,7 +180,7 @@ def resolve(summary: ModuleSummary, index: ProjectIndex, mode: str = "await") ->
         ):
             rule, message, fix = AM101, AM101.summary.format(callee=call.callee) + _LOOPS_NO_FIX, None
         elif call.context == "async":
-            rule, message, fix = AM101, AM101.summary.format(callee=call.callee), _async_fix(call, summary, mode)
+            rule, message, fix = AM101, AM101.summary.format(callee=call.callee), _async_fix(call, kind, summary, mode)
             fix.params["via"] = source
         else:
             rule, message, fix = AM102, *_sync_fix(call, summary)
@@ -170,19 +196,19 @@ def resolve(summary: ModuleSummary, index: ProjectIndex, mode: str = "await") ->
 
 
 def _callee_binding(call: CallSite, index: ProjectIndex) -> Binding | None:
-    kind = call.target[0]
+    kind = receiver_kind(call, index)
     if kind == "coro":
         return Binding(CORO, call.target[2])
     if kind == "qual":
         return index.resolve(call.target[1])
     if kind in ("method", "instance", "annotated", "passed"):
-        return index.method(call.target[1], call.target[2])
+        return index.method(_receiver_class(call, index), call.target[2])
     return None
 
 
 def _awaited_coroutine(call: CallSite, summary: ModuleSummary, index: ProjectIndex) -> Finding | None:
     """``await f()`` where ``f`` is an ``async def`` annotated to return a coroutine: that one is dropped."""
-    kind = call.target[0]
+    kind = receiver_kind(call, index)
     binding = _callee_binding(call, index)
     if binding is None or binding.kind != CORO or binding.target != RETURNS_COROUTINE:
         return None
@@ -213,10 +239,10 @@ _ANNOTATED_NO_FIX = (
 )
 
 
-def _async_fix(call: CallSite, summary: ModuleSummary, mode: str) -> Fix:
+def _async_fix(call: CallSite, kind: str, summary: ModuleSummary, mode: str) -> Fix:
     # A parameter that every call in this module fills with ``Class(...)``: calls from other
     # modules are not in view, so the fix is a judgement call.
-    safety = "unsafe" if call.target[0] == "passed" else "safe"
+    safety = "unsafe" if kind == "passed" else "safe"
     if mode == "task" and call.alone and _asyncio_is_free(summary):
         return Fix("task", safety)
     return Fix("await", safety)
