@@ -30,7 +30,7 @@ from asyncmend.codemods.summary import ModuleSummary, summarize, summary_from_js
 
 from .cache import AnalysisCache
 from .config import Settings, enabled_rules
-from .discover import discover, excluded_explicitly, module_name, namespace_name, project_root
+from .discover import discover, excluded_explicitly, module_name, namespace_names, project_root
 from .model import AsyncmendError, Finding
 from .source import SourceFile, compile_error, content_digest, parse_ast, write_atomic
 from .suppress import Directive, directives, is_suppressed, suppressions
@@ -292,9 +292,9 @@ def _make_index(primary: list[ModuleSummary], rest: list[ModuleSummary], setting
     given_dirs = [os.path.abspath(p) for p in paths if p != STDIN and os.path.isdir(p)]
     given_dirs += sorted({str(project_root(f)) for f in files})
     for summary in [*primary, *rest]:
-        name = namespace_name(summary.path, given_dirs)
-        if name is not None and name != summary.module:
-            index.alias(name, summary)
+        for name in namespace_names(summary.path, given_dirs):
+            if name != summary.module:
+                index.alias(name, summary)
     return index
 
 

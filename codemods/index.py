@@ -32,6 +32,7 @@ class ProjectIndex:
         self.ambiguous: set[str] = set()
         self.rebound: set[str] = set()  # names some module assigns from outside: never resolved
         self._subclasses: dict[str, list[str]] | None = None
+        self._aliases: dict[str, ModuleSummary] = {}  # namespace-package names given by ``alias``
         for s in summaries:
             self.add(s)
 
@@ -60,9 +61,18 @@ class ProjectIndex:
 
     def alias(self, name: str, summary: ModuleSummary) -> None:
         """Also know ``summary``'s module as ``name`` (a folder without ``__init__.py`` imported as a
-        namespace package from the project root); a name already known or ambiguous is kept as it is."""
-        if name not in self.modules and name not in self.ambiguous:
+        namespace package from an import root); a name already known or ambiguous is kept as it is,
+        and a name two files claim as an alias resolves to nothing."""
+        if name in self.ambiguous:
+            return
+        known = self._aliases.get(name)
+        if known is not None and os.path.realpath(known.path) != os.path.realpath(summary.path):
+            self.ambiguous.add(name)
+            self.modules.pop(name, None)
+            return
+        if name not in self.modules:
             self.modules[name] = summary
+            self._aliases[name] = summary
 
     # qualified names
 

@@ -433,6 +433,7 @@ class _Summarizer:
         self.root = collector.root
         self._owned: dict[int, dict[str, list]] = {}
         self._attribute_bindings()
+        source.semantic.typing.passed = self._param_passed
 
     def _attribute_bindings(self) -> None:
         """Move each binding to the scope that owns the name (``global``/``nonlocal`` declarations)."""
@@ -633,17 +634,22 @@ class _Summarizer:
     def _callers_pass(self, owner: _Scope, param: str, cls: str) -> bool:
         """Whether every call of the function ``owner`` in this module passes ``cls(...)`` for
         ``param``, and there is at least one, and the function is used only by being called (a
-        function handed elsewhere may be called with anything). Other modules' calls are not in
-        view, so a fix resting on this stays unsafe."""
+        function handed elsewhere may be called with anything). For a class's ``__init__``, the
+        calls of the class. Other modules' calls are not in view, so a fix resting on this stays
+        unsafe."""
         node = owner.node
-        if owner.parent is not self.root or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            return False
-        calls = self._calls_of_name().get(node.name)
-        if calls is None:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return False
         args = node.args
         positional = [a.arg for a in (*args.posonlyargs, *args.args)]
-        if self.bindings(self.root, node.name) != [("async" if isinstance(node, ast.AsyncFunctionDef) else "def", node)]:
+        if owner.parent is self.root:
+            callee, kind = node, "async" if isinstance(node, ast.AsyncFunctionDef) else "def"
+        elif node.name == "__init__" and owner.parent.kind == "class" and owner.parent.parent is self.root:
+            callee, kind, positional = owner.parent.node, "class", positional[1:]
+        else:
+            return False
+        calls = self._calls_of_name().get(callee.name)
+        if calls is None or self.bindings(self.root, callee.name) != [(kind, callee)]:
             return False
         for call in calls:
             if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
@@ -654,6 +660,12 @@ class _Summarizer:
             if len(given) != 1 or not (isinstance(given[0], ast.Call) and dotted_name(given[0].func) == cls):
                 return False
         return True
+
+    def _param_passed(self, binding) -> bool:
+        """For the semantic model's types: a parameter every call in view fills with its class."""
+        owner = self._by_node.get(id(binding.scope.node))
+        dotted = _annotation_name(binding.annotation)
+        return owner is not None and dotted is not None and self._callers_pass(owner, binding.name, dotted)
 
     def _calls_of_name(self) -> dict[str, list[ast.Call] | None]:
         """The calls ``name(...)`` of each name the module reads only to call it (one walk, on demand)."""

@@ -53,9 +53,18 @@ imports and class bases. The code as written never runs that coroutine, so await
 it run. Names rebound to anything else, methods a subclass overrides with a plain function, and
 objects whose class is not known are never reported.
 
-Reported without a fix: a receiver whose class is known only from an annotation (`store: Store`;
-another class may be passed at run time), unless every call of the function in the module passes
-`Store(...)` (then the fix is unsafe: calls from other modules are not in view); and a coroutine
+A method is found through its receiver's class where the code shows that class: `self`, an
+attribute set in any method of the class or its bases (`self.db = Database()`, followed through
+`self.a.b`), a variable or call built by the class, a function or method that builds and returns
+one, a classmethod's `cls()`, `async with`/`with` through `__aenter__`/`__enter__` and
+`@asynccontextmanager` functions, names re-exported by `from .m import *`. Two assignments that
+disagree make the class unknown; `isinstance` checks and `is None` tests make none up.
+
+Reported without a fix: a receiver whose class is known only from an annotation (`store: Store`,
+a class-level `db: Database`, a dataclass field, a function's `-> Store`; another class may be
+passed at run time), unless every call of the function (or of the class, for an `__init__`
+parameter) in the module passes `Store(...)` (then the fix is unsafe: calls from other modules are
+not in view); and a coroutine
 built around a `while True:` loop that only an error ends, which awaiting would hold the caller on
 (a background task is more likely meant; with `--unawaited-fix task` it becomes one).
 `async def f() -> Coroutine` is taken to return a

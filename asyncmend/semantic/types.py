@@ -60,6 +60,9 @@ class Types:
 
     def __init__(self, model):
         self.m = model  # the file's SemanticModel (not imported: it imports this module)
+        #: Whether every call in view passes an annotated parameter's own class (given a Binding):
+        #: the project layer knows the calls; without it, an annotation is only ANNOTATED.
+        self.passed = None
 
     # -- expressions ------------------------------------------------------------------------------
 
@@ -136,7 +139,10 @@ class Types:
             inner = self.of(b.value)
             return ("enter", inner, isinstance(b.stmt, ast.AsyncWith)) if inner is not None else None
         if b.kind == PARAMETER and b.annotation is not None:
-            return self.annotation(b.annotation, b.scope.parent)
+            term = self.annotation(b.annotation, b.scope.parent)
+            if term is not None and term[0] == "inst" and self.passed is not None and self.passed(b):
+                return term[:2] + (PASSED,)
+            return term
         return None
 
     def _first_param(self, node: ast.Name) -> Optional[tuple]:
