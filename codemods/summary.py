@@ -35,7 +35,10 @@ KEEPS_COROUTINE = frozenset(
     }
 )
 
-COROUTINE_TYPES = frozenset({"typing.Coroutine", "collections.abc.Coroutine", "typing_extensions.Coroutine"})
+COROUTINE_TYPES = frozenset({
+    "typing.Coroutine", "collections.abc.Coroutine", "typing_extensions.Coroutine", "types.CoroutineType",
+})
+_TYPEVARS = frozenset({"typing.TypeVar", "typing_extensions.TypeVar"})
 
 LOOP_FACTORIES = frozenset({"get_event_loop", "new_event_loop", "get_running_loop"})
 
@@ -510,7 +513,30 @@ class _Summarizer:
     def _is_coroutine_def(self, node: ast.AsyncFunctionDef) -> bool:
         if self._scope_of(node).has_yield:
             return False
-        return all(self.decorator_name(d) in KEEPS_COROUTINE for d in node.decorator_list)
+        return all(self._keeps_coroutine(d) for d in node.decorator_list)
+
+    def _keeps_coroutine(self, decorator: ast.expr) -> bool:
+        """A decorator known to hand back the function it is given: one of KEEPS_COROUTINE, or a
+        function of this module typed as the identity, ``def deco(func: T) -> T`` with ``T`` a
+        ``TypeVar`` (what a type checker takes at its word)."""
+        if self.decorator_name(decorator) in KEEPS_COROUTINE:
+            return True
+        if not isinstance(decorator, ast.Name):
+            return False
+        binds = self.bindings(self.root, decorator.id)
+        if len(binds) != 1 or binds[0][0] != "def":
+            return False
+        args = binds[0][1].args
+        params = [*args.posonlyargs, *args.args]
+        returns = binds[0][1].returns
+        if len(params) != 1 or args.vararg or args.kwarg or args.kwonlyargs or not isinstance(returns, ast.Name):
+            return False
+        if _annotation_name(params[0].annotation) != returns.id:
+            return False
+        typevar = self.bindings(self.root, returns.id)
+        return len(typevar) == 1 and typevar[0][0] == "new" and self.decorator_name(
+            ast.parse(typevar[0][1], mode="eval").body
+        ) in _TYPEVARS
 
     def _returns_coroutine(self, node: ast.FunctionDef | ast.AsyncFunctionDef, seen: frozenset = frozenset()) -> bool:
         """A function annotated to return a coroutine whose body bears it out: a plain one creates a
@@ -519,12 +545,12 @@ class _Summarizer:
         The annotation is a claim: only a body whose every ``return`` hands back a call it does not
         await (``return ping()``) is taken at its word; ``async def f() -> Coroutine: await x`` is a
         plain coroutine function with a wrong annotation."""
-        returns = node.returns
-        if isinstance(returns, ast.Subscript):
-            returns = returns.value
-        if returns is None or self.decorator_name(returns) not in COROUTINE_TYPES:
+        if node.returns is None or not all(
+            self.decorator_name(t.value if isinstance(t, ast.Subscript) else t) in COROUTINE_TYPES
+            for t in _union_members(node.returns)
+        ):
             return False
-        if not all(self.decorator_name(d) in KEEPS_COROUTINE for d in node.decorator_list):
+        if not all(self._keeps_coroutine(d) for d in node.decorator_list):
             return False
         if id(node) in seen:
             return False
@@ -798,6 +824,13 @@ class _Summarizer:
             if len(binds) == 1 and binds[0][0] == "import" and binds[0][1]:
                 out.append(f"{binds[0][1].replace(':', '.')}.{attr}")
         return out
+
+
+def _union_members(node: ast.expr) -> list[ast.expr]:
+    """The members of ``A | B`` (the annotation itself when it is no union)."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return [*_union_members(node.left), *_union_members(node.right)]
+    return [node]
 
 
 def _exports(tree: ast.Module) -> list[str] | None:

@@ -48,7 +48,8 @@ async def handler(record):
 ## Fix safety
 Safe. The callee is known to be a coroutine function: an `async def` (not an async generator, with no
 decorator outside `staticmethod`, `classmethod`, `abc.abstractmethod`, `typing.overload`,
-`typing.override`) that every binding of the name resolves to, through Python's own scoping rules,
+`typing.override` and the module's own decorators typed as the identity, `def deco(f: T) -> T`)
+that every binding of the name resolves to, through Python's own scoping rules,
 imports and class bases. The code as written never runs that coroutine, so awaiting it can only make
 it run. Names rebound to anything else, methods a subclass overrides with a plain function, and
 objects whose class is not known are never reported.

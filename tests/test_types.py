@@ -228,3 +228,41 @@ def test_init_parameter_every_call_passes_gives_an_unsafe_fix(tmp_path: Path) ->
     """))
     found = engine.check([str(tmp_path)], Settings(jobs=1, cache=False)).findings
     assert [(f.line, f.fix.safety if f.fix else None) for f in found] == [(9, "unsafe")]
+
+
+def test_coroutine_types_identity_decorators_and_unions(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "m.py").write_text(textwrap.dedent("""\
+        from typing import Any, Callable, TypeVar
+        from types import CoroutineType
+
+        F = TypeVar("F")
+
+        def register(func: F) -> F:
+            return func
+
+        def wrap(func: Callable) -> Callable:
+            return func
+
+        @register
+        async def handler(): ...
+
+        @wrap
+        async def wrapped(): ...
+
+        async def ping(): ...
+
+        def make() -> CoroutineType[Any, Any, int] | CoroutineType[Any, Any, str]:
+            return ping()
+
+        def mixed() -> CoroutineType[Any, Any, int] | int:
+            return ping()
+
+        async def main():
+            handler()
+            wrapped()
+            make()
+            mixed()
+    """))
+    found = engine.check([str(tmp_path)], Settings(jobs=1, cache=False)).findings
+    assert [f.line for f in found] == [27, 29]
