@@ -305,8 +305,14 @@ class ProjectIndex:
             return None if awaited else (NEW, binding.target)
         found = self.locate(qual)
         if found is None:
-            # Outside the project: a class or not, the external resolver tells when asked for a method.
-            return (NEW, qual.replace(":", ".")) if not awaited and not self._in_project(qual) else None
+            if self._in_project(qual):
+                return None
+            described = self._external_returns(qual.replace(":", "."))
+            if described is None:  # a class or not, the external resolver tells when asked for a method
+                return None if awaited else (NEW, qual.replace(":", "."))
+            if described[0] == "class":
+                return None if awaited else (NEW, described[1])
+            return self._returned(described, awaited, None, depth)
         summary, rest = found
         if len(rest) == 1:
             return self._returned(summary.returns.get(rest[0]), awaited, None, depth)
@@ -316,6 +322,11 @@ class ProjectIndex:
             entry = info.returns.get(rest[1]) if info is not None else None
             return self._returned(entry, awaited, (NEW, owner.target), depth)
         return None
+
+    def _external_returns(self, qual: str) -> tuple | None:
+        """What calling ``qual`` outside the project gives, from its stub or source (ExternalResolver)."""
+        returns = getattr(self.external, "returns", None)
+        return returns(qual) if returns is not None else None
 
     def _returned(self, entry: tuple | None, awaited: bool, receiver: tuple | None, depth: int) -> tuple | None:
         """What a call gives, from a function's (is async, returned term): awaiting an ``async def``'s
@@ -330,7 +341,9 @@ class ProjectIndex:
         there, its subclasses in the project."""
         evidence, cls = base
         if self._class(cls, 0) is None:
-            return None
+            if kind == "attr" or self._in_project(cls):
+                return None
+            return self._returned(self._external_returns(f"{cls}.{name}"), kind == "mawait", base, depth)
         family = self.ancestors(cls)
         if evidence != NEW:
             family += self.subclasses(cls)
