@@ -33,6 +33,7 @@ class ProjectIndex:
         self.rebound: set[str] = set()  # names some module assigns from outside: never resolved
         self._subclasses: dict[str, list[str]] | None = None
         self._aliases: dict[str, ModuleSummary] = {}  # namespace-package names given by ``alias``
+        self._types: dict[tuple, tuple | None] = {}  # type_of of terms, once the index is complete
         for s in summaries:
             self.add(s)
 
@@ -43,6 +44,7 @@ class ProjectIndex:
         A ``fallback`` summary (a file read only for the index) never displaces a module already
         known from the files being checked.
         """
+        self._types.clear()
         known = self.modules.get(summary.module)
         if fallback and (known is not None or summary.module in self.ambiguous):
             return
@@ -65,6 +67,7 @@ class ProjectIndex:
         and a name two files claim as an alias resolves to nothing."""
         if name in self.ambiguous:
             return
+        self._types.clear()
         known = self._aliases.get(name)
         if known is not None and os.path.realpath(known.path) != os.path.realpath(summary.path):
             self.ambiguous.add(name)
@@ -272,6 +275,10 @@ class ProjectIndex:
         function's call gives; None when not known. ``receiver`` stands for ``self`` in the term."""
         if term is None or depth > _MAX_DEPTH:
             return None
+        if receiver is None and depth == 0:  # the rules ask about each call's receiver more than once
+            if term not in self._types:
+                self._types[term] = self.type_of(term, None, 1)
+            return self._types[term]
         kind = term[0]
         if kind == "inst":
             return (term[2], self._class_name(term[1]))

@@ -151,6 +151,7 @@ class _Collector(ast.NodeVisitor):
         self.calls: list[tuple[_Scope, ast.Expr]] = []
         self.scopes: list[_Scope] = [self.root]
         self.star_imports: list[int] = []
+        self.name_calls: dict[str, list[ast.Call]] = {}  # the calls ``name(...)`` of each name
         self._dispatch: dict[type, object] = {}
 
     # scopes
@@ -315,6 +316,8 @@ class _Collector(ast.NodeVisitor):
             and isinstance(args[0], ast.Name) and isinstance(args[1], ast.Constant) and isinstance(args[1].value, str)
         ):
             self.scope.attr_stores.append((args[0].id, args[1].value))
+        if isinstance(func, ast.Name):
+            self.name_calls.setdefault(func.id, []).append(node)
         self.generic_visit(node)
 
     def visit_Try(self, node: ast.Try) -> None:
@@ -674,7 +677,7 @@ class _Summarizer:
             callee, kind, positional = owner.parent.node, "class", positional[1:]
         else:
             return False
-        calls = self._calls_of_name().get(callee.name)
+        calls = self._calls_of(callee.name)
         if calls is None or self.bindings(self.root, callee.name) != [(kind, callee)]:
             return False
         for call in calls:
@@ -693,21 +696,14 @@ class _Summarizer:
         dotted = _annotation_name(binding.annotation)
         return owner is not None and dotted is not None and self._callers_pass(owner, binding.name, dotted)
 
-    def _calls_of_name(self) -> dict[str, list[ast.Call] | None]:
-        """The calls ``name(...)`` of each name the module reads only to call it (one walk, on demand)."""
-        cache = getattr(self, "_calls_cache", None)
-        if cache is None:
-            calls: dict[str, list[ast.Call]] = {}
-            loads: dict[str, int] = {}
-            for n in ast.walk(self.src.tree):
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
-                    loads[n.id] = loads.get(n.id, 0) + 1
-                elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name):
-                    calls.setdefault(n.func.id, []).append(n)
-            cache = self._calls_cache = {
-                name: (found if loads.get(name) == len(found) else None) for name, found in calls.items()
-            }
-        return cache
+    def _calls_of(self, name: str) -> list[ast.Call] | None:
+        """The calls ``name(...)`` in the module, when the module reads ``name`` only to call it
+        (every read of it, counted by the semantic model, is the callee of one of them)."""
+        found = self.c.name_calls.get(name)
+        if not found:
+            return None
+        reads = sum(len(scope.references.get(name, ())) for scope in self.src.semantic.scopes)
+        return found if reads == len(found) else None
 
     def context(self, scope: _Scope) -> str:
         return {"async": "async", "function": "sync", "module": "module", "class": "class"}.get(

@@ -23,7 +23,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from .astutil import dotted, yields
+from .astutil import dotted
 from .scopes import ANNOTATION, ASSIGNMENT, CLASS, CLASS_DEF, MODULE, PARAMETER, WALRUS, WITH
 
 NEW, PASSED, ANNOTATED = "new", "passed", "annotated"
@@ -237,6 +237,9 @@ class Types:
         inner = self.m.scope_for(func)
         if inner is None:
             return None
+        values = [s.value for s in inner.statements if isinstance(s, ast.Return) and s.value is not None]
+        if not values and func.returns is None and not func.decorator_list:
+            return None
         decorators = [self.decorator(d) for d in func.decorator_list]
         is_async = isinstance(func, ast.AsyncFunctionDef)
         manager = [d for d in decorators if d in _CONTEXT_MANAGERS]
@@ -247,12 +250,10 @@ class Types:
             if entered is None:
                 entered = self._iterated(func.returns, inner.parent)
             return (False, ("cm", entered)) if entered is not None else None
-        values = [s.value for s in inner.statements if isinstance(s, ast.Return)]
-        terms = {self.of(v) if v is not None and not _is_none(v) else "none" for v in values}
+        if inner.generator:  # its call gives a generator
+            return None
+        terms = {self.of(v) if not _is_none(v) else "none" for v in values}
         terms.discard("none")
-        if (len(terms) == 1 and None not in terms) or func.returns is not None:
-            if yields(func):  # a generator: its call gives the generator (walked only now: it costs)
-                return None
         if len(terms) == 1 and None not in terms:
             return is_async, terms.pop()
         declared = self.annotation(func.returns, inner.parent) if func.returns is not None else None
