@@ -245,22 +245,27 @@ def _marked_root(folder: Path) -> Path | None:
     return None if folder.parent == folder else _marked_root(folder.parent)
 
 
-def namespace_name(path: str, given_dirs: list[str]) -> str | None:
-    """The dotted name ``path`` is imported as from its project root when the folders between are
-    namespace packages (no ``__init__.py``): ``lib/helpers.py`` as ``lib.helpers``. The root is the
-    folder of the nearest project marker upward or, without one, the outermost folder given."""
+def namespace_names(path: str, given_dirs: list[str]) -> list[str]:
+    """The dotted names ``path`` is imported as when the folders between it and an import root are
+    namespace packages (no ``__init__.py``, PEP 420): ``lib/helpers.py`` as ``lib.helpers``. The
+    import roots are the project root (the folder of the nearest project marker upward or, without
+    one, the outermost folder given) and its ``src/`` folder."""
     full = os.path.abspath(path)
     root = _marked_root(Path(full).parent)
     if root is None:
         root = next((Path(d) for d in sorted(given_dirs, key=len) if full.startswith(d.rstrip(os.sep) + os.sep)), None)
     if root is None:
-        return None
-    parts = list(Path(full).relative_to(root).with_suffix("").parts)
-    if parts and parts[-1] == "__init__":
-        parts.pop()
-    if len(parts) < 2 or not all(p.isidentifier() for p in parts):
-        return None
-    return ".".join(parts)
+        return []
+    names = []
+    for base in (root, root / "src"):
+        if not full.startswith(str(base).rstrip(os.sep) + os.sep):
+            continue
+        parts = list(Path(full).relative_to(base).with_suffix("").parts)
+        if parts and parts[-1] == "__init__":
+            parts.pop()
+        if len(parts) >= 2 and all(p.isidentifier() for p in parts):
+            names.append(".".join(parts))
+    return names
 
 
 def module_name(path: str) -> tuple[str, bool]:

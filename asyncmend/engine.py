@@ -29,7 +29,7 @@ from asyncmend.codemods.summary import ModuleSummary, summarize, summary_from_js
 
 from .cache import AnalysisCache
 from .config import Settings, enabled_rules
-from .discover import discover, excluded_explicitly, module_name, namespace_name, project_root
+from .discover import discover, excluded_explicitly, module_name, namespace_names, project_root
 from .model import AsyncmendError, Finding
 from .source import SourceFile, compile_error, content_digest, parse_ast, write_atomic
 from .suppress import Directive, directives, is_suppressed, suppressions
@@ -38,7 +38,7 @@ from .suppress import add_noqa as with_noqa
 GENERATED_MARKER = "@generated"
 INTERNAL_ERROR = "internal error"
 CACHE_DIR = ".asyncmend_cache"
-INDEX_FORMAT = "asyncmend-index-1"
+INDEX_FORMAT = "asyncmend-index-2"
 STDIN = "-"
 
 # A progress display: called with a label and a total, gives a context manager whose value (if not
@@ -318,9 +318,9 @@ def _make_index(primary: list[ModuleSummary], rest: list[ModuleSummary], setting
     if given_dirs is None:
         given_dirs = _given_dirs(paths, files)
     for summary in [*primary, *rest]:
-        name = namespace_name(summary.path, given_dirs)
-        if name is not None and name != summary.module:
-            index.alias(name, summary)
+        for name in namespace_names(summary.path, given_dirs):
+            if name != summary.module:
+                index.alias(name, summary)
     return index
 
 

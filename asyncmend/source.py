@@ -86,10 +86,15 @@ class SourceFile:
     #: analysed, but LibCST cannot parse it, so it is never rewritten.
     legacy = False
 
+    #: The file's module name (``pkg.sub.mod``) and whether it is a package's ``__init__``, when the
+    #: run knows them (set before ``semantic`` is first built): relative imports resolve through them.
+    module = ""
+    is_package = False
+
     @cached_property
     def semantic(self) -> SemanticModel:
         """The file's semantic model (scopes, bindings, names), built once and shared by every rule."""
-        return SemanticModel(self.tree)
+        return SemanticModel(self.tree, self.module, self.is_package)
 
     @cached_property
     def lines(self) -> list[str]:

@@ -12,10 +12,18 @@ import os
 import sys
 from pathlib import Path
 
-from .astwalk import yields
+from asyncmend.semantic.types import ANNOTATED
+
+from .astwalk import dotted, yields
 from .summary import KEEPS_COROUTINE
 
 _KEEPS = {name.rpartition(".")[2] for name in KEEPS_COROUTINE}
+_MANAGERS = {"AbstractAsyncContextManager", "AsyncContextManager", "AbstractContextManager", "ContextManager"}
+_ITERATORS = {"Iterator", "AsyncIterator", "Generator", "AsyncGenerator"}
+
+
+def _last_name(node: ast.expr) -> str | None:
+    return node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
 
 # typeshed_client is imported inside the functions that use it: it is asked only about names the project
 # index cannot resolve itself, and many runs never do.
@@ -104,6 +112,82 @@ class ExternalResolver:
             except Exception:  # a broken stub or source must never stop the run
                 self._cache[key] = None
         return self._cache[key]
+
+    def returns(self, qual: str) -> tuple | None:
+        """What calling ``qual`` gives, as its stub or source states it: ``("class", qualname)`` for
+        a class, else ``(is async, type term)`` from a function's (or ``Class.method``'s) return
+        annotation (terms of ``asyncmend.semantic.types``; an annotation is only ANNOTATED). None
+        when not stated."""
+        key = (qual, "<returns>")
+        if key not in self._cache:
+            try:
+                self._cache[key] = self._returns(qual)
+            except Exception:  # a broken stub or source must never stop the run
+                self._cache[key] = None
+        return self._cache[key]
+
+    def _returns(self, qual: str) -> tuple | None:
+        from typeshed_client import ImportedInfo, NameInfo
+
+        resolver = self._get()
+        info, module = self._resolve(resolver, qual)
+        owner = None
+        if info is None and "." in qual:
+            cls, method = qual.rsplit(".", 1)
+            info, module = self._resolve(resolver, cls)
+            if not isinstance(info, NameInfo) or not isinstance(info.ast, ast.ClassDef) or not info.child_nodes:
+                return None
+            owner = f"{module}.{info.ast.name}"
+            info = info.child_nodes.get(method)
+            while isinstance(info, ImportedInfo):
+                info = info.info
+        if not isinstance(info, NameInfo):
+            return None
+        node = info.ast
+        if isinstance(node, ast.ClassDef):
+            return ("class", f"{module}.{node.name}") if owner is None else None
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.returns is None:
+            return None
+        managers = [d for d in node.decorator_list if _last_name(d) in ("contextmanager", "asynccontextmanager")]
+        if any(_last_name(d) not in _KEEPS for d in node.decorator_list if d not in managers):
+            return None
+        term = self._annotation(node.returns, module, owner, resolver)
+        if managers:  # ``@asynccontextmanager def f() -> AsyncIterator[T]``: entering gives a T
+            return (False, ("cm", term[1])) if term is not None and term[0] == "iter" else None
+        if term is None or term[0] == "iter":
+            return None
+        return isinstance(node, ast.AsyncFunctionDef), term
+
+    def _annotation(self, node, module: str, owner: str | None, resolver) -> tuple | None:
+        from typeshed_client import NameInfo
+
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            node = ast.parse(node.value, mode="eval").body
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            sides = [n for n in (node.left, node.right) if not (isinstance(n, ast.Constant) and n.value is None)]
+            return self._annotation(sides[0], module, owner, resolver) if len(sides) == 1 else None
+        if isinstance(node, ast.Subscript):
+            head = _last_name(node.value)
+            arg = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) and node.slice.elts else node.slice
+            inner = self._annotation(arg, module, owner, resolver)
+            if head == "Optional":
+                return inner
+            if inner is None or inner[0] in ("cm", "iter"):
+                return None
+            if head in _MANAGERS:
+                return ("cm", inner)
+            if head in _ITERATORS:
+                return ("iter", inner)
+            return None
+        name = dotted(node)
+        if name is None:
+            return None
+        if name.rpartition(".")[2] == "Self":
+            return ("self", owner) if owner else None
+        info, source = self._resolve(resolver, f"{module}.{name}")
+        if not isinstance(info, NameInfo) or not isinstance(info.ast, ast.ClassDef):
+            return None
+        return ("inst", f"{source}.{info.ast.name}", ANNOTATED)
 
     def _lookup(self, qual: str, method: str | None) -> str | None:
         from typeshed_client import ImportedInfo, NameInfo

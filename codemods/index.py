@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 from typing import Callable, Iterable
 
-from .summary import CLASS, CORO, REF, Binding, ClassInfo, ModuleSummary
+from asyncmend.semantic.types import ANNOTATED, NEW, PASSED
+
+from .summary import CLASS, CORO, OTHER, REF, Binding, ClassInfo, ModuleSummary
 
 # An optional resolver for names outside the project (the standard library, installed packages):
 # given a qualified name, or a class and a method name, it says where it found a coroutine
@@ -17,6 +19,9 @@ from .summary import CLASS, CORO, REF, Binding, ClassInfo, ModuleSummary
 External = Callable[..., "str | None"]
 
 _MAX_DEPTH = 20
+
+SELF = "self"  # the evidence of ``self``: an instance of the class or of a subclass
+_RANK = {ANNOTATED: 0, PASSED: 1, NEW: 2}
 
 
 class ProjectIndex:
@@ -27,6 +32,8 @@ class ProjectIndex:
         self.ambiguous: set[str] = set()
         self.rebound: set[str] = set()  # names some module assigns from outside: never resolved
         self._subclasses: dict[str, list[str]] | None = None
+        self._aliases: dict[str, ModuleSummary] = {}  # namespace-package names given by ``alias``
+        self._types: dict[tuple, tuple | None] = {}  # type_of of terms, once the index is complete
         for s in summaries:
             self.add(s)
 
@@ -37,6 +44,7 @@ class ProjectIndex:
         A ``fallback`` summary (a file read only for the index) never displaces a module already
         known from the files being checked.
         """
+        self._types.clear()
         known = self.modules.get(summary.module)
         if fallback and (known is not None or summary.module in self.ambiguous):
             return
@@ -55,9 +63,19 @@ class ProjectIndex:
 
     def alias(self, name: str, summary: ModuleSummary) -> None:
         """Also know ``summary``'s module as ``name`` (a folder without ``__init__.py`` imported as a
-        namespace package from the project root); a name already known or ambiguous is kept as it is."""
-        if name not in self.modules and name not in self.ambiguous:
+        namespace package from an import root); a name already known or ambiguous is kept as it is,
+        and a name two files claim as an alias resolves to nothing."""
+        if name in self.ambiguous:
+            return
+        self._types.clear()
+        known = self._aliases.get(name)
+        if known is not None and os.path.realpath(known.path) != os.path.realpath(summary.path):
+            self.ambiguous.add(name)
+            self.modules.pop(name, None)
+            return
+        if name not in self.modules:
             self.modules[name] = summary
+            self._aliases[name] = summary
 
     # qualified names
 
@@ -67,34 +85,11 @@ class ProjectIndex:
             return None
         if qual in self.classes:
             return Binding(CLASS, qual)
-        if ":" in qual:
-            module, _, attrs = qual.partition(":")
-            summary = self.modules.get(module)
-            if summary is not None and attrs.split(".")[0] in summary.names:
-                return self._member(summary, attrs.split("."), depth)
-            return self.resolve(f"{module}.{attrs}", depth + 1)  # ``from package import submodule``
-        parts = qual.split(".")
-        # Attribute access, as Python does it: a package's own binding of a name hides the
-        # submodule of that name (``from .notify import notify`` in ``__init__``).
-        summary = None
-        for cut in range(1, len(parts)):
-            module = ".".join(parts[:cut])
-            here = self.modules.get(module)
-            if here is not None:
-                summary = here
-                if parts[cut] in here.names:
-                    return self._member(here, parts[cut:], depth)
-            elif summary is not None:
-                return None
-        return None
-
-    def _member(self, summary: ModuleSummary, rest: list[str], depth: int) -> Binding | None:
-        binding = summary.names.get(rest[0])
-        if binding is None:
+        found = self.locate(qual, depth)
+        if found is None:
             return None
-        tail = rest[1:]
-        if binding.kind == REF:
-            return self.resolve(".".join([binding.target, *tail]), depth + 1)
+        summary, rest = found
+        binding, tail = summary.names[rest[0]], rest[1:]
         if binding.kind == CLASS:
             if not tail:
                 return binding
@@ -104,6 +99,55 @@ class ProjectIndex:
         if binding.kind == CORO and not tail:
             return binding
         return None
+
+    def locate(self, qual: str, depth: int = 0) -> tuple[ModuleSummary, list[str]] | None:
+        """The module that binds what ``qual`` names, and the names under it (``["Store", "save"]``),
+        imports and re-exports followed; None when not in the project."""
+        if depth > _MAX_DEPTH or not qual or qual.replace(":", ".") in self.rebound:
+            return None
+        if ":" in qual:
+            module, _, attrs = qual.partition(":")
+            summary = self.modules.get(module)
+            if summary is not None and attrs.split(".")[0] in summary.names:
+                return self._follow(summary, attrs.split("."), depth)
+            return self.locate(f"{module}.{attrs}", depth + 1)  # ``from package import submodule``
+        parts = qual.split(".")
+        # Attribute access, as Python does it: a package's own binding of a name hides the
+        # submodule of that name (``from .notify import notify`` in ``__init__``).
+        summary, cut = None, 1
+        for cut in range(1, len(parts)):
+            module = ".".join(parts[:cut])
+            here = self.modules.get(module)
+            if here is not None:
+                summary = here
+                if parts[cut] in here.names:
+                    return self._follow(here, parts[cut:], depth)
+            elif summary is not None:
+                return self._star(summary, parts[cut - 1:], depth)
+        if summary is not None and self.modules.get(".".join(parts[:-1])) is summary:
+            return self._star(summary, parts[-1:], depth)
+        return None
+
+    def _follow(self, summary: ModuleSummary, rest: list[str], depth: int) -> tuple[ModuleSummary, list[str]] | None:
+        binding = summary.names[rest[0]]
+        if binding.kind == REF:
+            return self.locate(".".join([binding.target, *rest[1:]]), depth + 1)
+        return summary, rest
+
+    def _star(self, summary: ModuleSummary, rest: list[str], depth: int) -> tuple[ModuleSummary, list[str]] | None:
+        """A name a module has only through ``from m import *``: found in the one module among those
+        that exports it (by its ``__all__``, else by a name without a leading underscore)."""
+        found = []
+        for module in summary.star_imports:
+            source = self.modules.get(module)
+            if source is None:
+                return None  # a star import from outside the project may bind anything
+            exported = source.exports if source.exports is not None else [n for n in source.names if n[:1] != "_"]
+            if rest[0] in exported and rest[0] in source.names:
+                found.append(module)
+        if len(found) != 1:
+            return None
+        return self._follow(self.modules[found[0]], rest, depth + 1)
 
     def creates_coroutine(self, qual: str) -> str | None:
         """Where ``qual`` was found to be a coroutine function ("index", "typeshed", ...), or None."""
@@ -221,3 +265,113 @@ class ProjectIndex:
             if name in sub.methods and sub.methods[name].kind != CORO:
                 return False
         return True
+
+    # types (terms of ``asyncmend.semantic.types``)
+
+    def type_of(self, term: tuple | None, receiver: tuple | None = None, depth: int = 0) -> tuple | None:
+        """What a type term evaluates to: ``(evidence, class qualname)``, evidence being NEW (the code
+        builds it), PASSED (every call in view passes it), ANNOTATED (only an annotation says so) or
+        SELF (``self``: the class or a subclass); ``("cm", term, receiver)`` for what a context-manager
+        function's call gives; None when not known. ``receiver`` stands for ``self`` in the term."""
+        if term is None or depth > _MAX_DEPTH:
+            return None
+        if receiver is None and depth == 0:  # the rules ask about each call's receiver more than once
+            if term not in self._types:
+                self._types[term] = self.type_of(term, None, 1)
+            return self._types[term]
+        kind = term[0]
+        if kind == "inst":
+            return (term[2], self._class_name(term[1]))
+        if kind == "self":
+            return receiver if receiver is not None else (SELF, self._class_name(term[1]))
+        if kind == "cm":
+            return ("cm", term[1], receiver)
+        if kind in ("call", "await"):
+            return self._call_type(term[1], kind == "await", depth)
+        if kind == "enter":
+            base = self.type_of(term[1], receiver, depth + 1)
+            if base is not None and base[0] == "cm":
+                return self.type_of(base[1], base[2], depth + 1)
+            method = ("mawait", term[1], "__aenter__") if term[2] else ("mcall", term[1], "__enter__")
+            return self.type_of(method, receiver, depth + 1)
+        base = self.type_of(term[1], receiver, depth + 1)
+        if base is None or base[0] == "cm":
+            return None
+        found = self._member_type(base, term[2], kind, depth)
+        if found is None or found[0] == "cm":
+            return found
+        return (_weakest(base[0], found[0]), found[1])
+
+    def _class_name(self, qual: str) -> str:
+        binding = self.resolve(qual)
+        return binding.target if binding is not None and binding.kind == CLASS else qual.replace(":", ".")
+
+    def _call_type(self, qual: str, awaited: bool, depth: int) -> tuple | None:
+        binding = self.resolve(qual)
+        if binding is not None and binding.kind == CLASS:
+            return None if awaited else (NEW, binding.target)
+        found = self.locate(qual)
+        if found is None:
+            if self._in_project(qual):
+                return None
+            described = self._external_returns(qual.replace(":", "."))
+            if described is None:  # a class or not, the external resolver tells when asked for a method
+                return None if awaited else (NEW, qual.replace(":", "."))
+            if described[0] == "class":
+                return None if awaited else (NEW, described[1])
+            return self._returned(described, awaited, None, depth)
+        summary, rest = found
+        if len(rest) == 1:
+            return self._returned(summary.returns.get(rest[0]), awaited, None, depth)
+        owner = summary.names[rest[0]]
+        if len(rest) == 2 and owner.kind == CLASS:  # ``Store.open()``: a static or class method
+            info = self.classes.get(owner.target)
+            entry = info.returns.get(rest[1]) if info is not None else None
+            return self._returned(entry, awaited, (NEW, owner.target), depth)
+        return None
+
+    def _external_returns(self, qual: str) -> tuple | None:
+        """What calling ``qual`` outside the project gives, from its stub or source (ExternalResolver)."""
+        returns = getattr(self.external, "returns", None)
+        return returns(qual) if returns is not None else None
+
+    def _returned(self, entry: tuple | None, awaited: bool, receiver: tuple | None, depth: int) -> tuple | None:
+        """What a call gives, from a function's (is async, returned term): awaiting an ``async def``'s
+        call, or calling a plain one."""
+        if entry is None or entry[0] != awaited:
+            return None
+        return self.type_of(entry[1], receiver, depth + 1)
+
+    def _member_type(self, base: tuple, name: str, kind: str, depth: int) -> tuple | None:
+        """``base.name`` (kind "attr") or what ``base.name()`` gives ("mcall", "mawait"), where every
+        class of ``base``'s hierarchy that states it agrees: its bases and, unless it was built right
+        there, its subclasses in the project."""
+        evidence, cls = base
+        if self._class(cls, 0) is None:
+            if kind == "attr" or self._in_project(cls):
+                return None
+            return self._returned(self._external_returns(f"{cls}.{name}"), kind == "mawait", base, depth)
+        family = self.ancestors(cls)
+        if evidence != NEW:
+            family += self.subclasses(cls)
+        answers = set()
+        for info in family:
+            if kind == "attr" and name in info.attr_types:
+                answers.add(self.type_of(info.attr_types[name], base, depth + 1))
+            elif name in info.methods or name in info.attr_types:
+                if kind == "attr" or info.methods.get(name, Binding(OTHER)).kind == CLASS:
+                    return None  # a method object, a nested class, ...
+                answers.add(self._returned(info.returns.get(name), kind == "mawait", base, depth))
+        if len(answers) != 1:
+            return None
+        return answers.pop()
+
+
+def _weakest(outer: str, inner: str) -> str:
+    """The evidence of ``a.b`` from that of ``a`` and of ``b`` on it: the weaker; ``self`` passes
+    on what its attribute's own evidence is."""
+    if outer == SELF:
+        return inner
+    if inner == SELF:
+        return outer
+    return min(outer, inner, key=_RANK.__getitem__)

@@ -39,7 +39,10 @@ KEEPS_COROUTINE = frozenset(
     }
 )
 
-COROUTINE_TYPES = frozenset({"typing.Coroutine", "collections.abc.Coroutine", "typing_extensions.Coroutine"})
+COROUTINE_TYPES = frozenset({
+    "typing.Coroutine", "collections.abc.Coroutine", "typing_extensions.Coroutine", "types.CoroutineType",
+})
+_TYPEVARS = frozenset({"typing.TypeVar", "typing_extensions.TypeVar"})
 
 
 # Calls that may read the calling function's local variables by their names: builtins, debuggers
@@ -74,13 +77,19 @@ class ClassInfo:
     bases: list[str]  # qualified names, "" where a base is not a plain (dotted) name
     methods: dict[str, Binding]
     assigned_attrs: set[str] = field(default_factory=set)
+    # What the code shows of its instances (``semantic.types`` terms): attribute -> type (None:
+    # assigned something not known, or two things), method -> (is async, what it returns).
+    attr_types: dict[str, tuple | None] = field(default_factory=dict)
+    returns: dict[str, tuple[bool, tuple]] = field(default_factory=dict)
 
 
 class CallSite(NamedTuple):
     """A call statement whose value is dropped.
 
     ``target`` says what the callee refers to: ("coro", name) when decided locally, ("qual", dotted)
-    for the index to resolve, ("method", class qualname, method name) for ``self.m()``/``cls.m()``.
+    for the index to resolve, ("method", class qualname, method name) for ``self.m()``/``cls.m()``,
+    ("typed", term, method name) for a method of a receiver whose type the code shows (a term of
+    ``asyncmend.semantic.types``, evaluated by the index).
     ``context`` is "async" inside a coroutine, "sync" inside a plain function, "module" at module
     level, "class" in a class body.
     """
@@ -113,9 +122,11 @@ class ModuleSummary:
     names: dict[str, Binding]
     classes: dict[str, ClassInfo]
     calls: list[CallSite]
-    star_imports: list[str] = field(default_factory=list)
+    star_imports: list[str] = field(default_factory=list)  # modules of ``from m import *`` at module level
     module_loop: bool = False  # module-level code holds an event loop of its own
     rebinds: list[str] = field(default_factory=list)  # ``module.name`` of other modules assigned here
+    returns: dict[str, tuple[bool, tuple]] = field(default_factory=dict)  # function -> (is async, type term)
+    exports: list[str] | None = None  # ``__all__``, when the module states it as a literal
 
 
 # --- binding collection ---------------------------------------------------------------------------
@@ -160,6 +171,7 @@ class _Collector(ast.NodeVisitor):
         self.dropped: list[tuple[_Scope, ast.Call, bool, ast.Name | None, ast.Call | None]] = []
         self.scopes: list[_Scope] = [self.root]
         self.star_imports: list[int] = []
+        self.name_calls: dict[str, list[ast.Call]] = {}  # the calls ``name(...)`` of each name
         self._dispatch: dict[type, object] = {}
 
     # scopes
@@ -332,6 +344,8 @@ class _Collector(ast.NodeVisitor):
             and isinstance(args[0], ast.Name) and isinstance(args[1], ast.Constant) and isinstance(args[1].value, str)
         ):
             self.scope.attr_stores.append((args[0].id, args[1].value))
+        if isinstance(func, ast.Name):
+            self.name_calls.setdefault(func.id, []).append(node)
         self.generic_visit(node)
 
     def visit_Try(self, node: ast.Try) -> None:
@@ -492,6 +506,7 @@ class _Summarizer:
         self._owned: dict[int, dict[str, list]] = {}
         self._read: dict[int, set[str] | bool] = {}  # id(model scope) -> see _names_read
         self._attribute_bindings()
+        source.semantic.typing.passed = self._param_passed
 
     def _attribute_bindings(self) -> None:
         """Move each binding to the scope that owns the name (``global``/``nonlocal`` declarations)."""
@@ -568,7 +583,30 @@ class _Summarizer:
     def _is_coroutine_def(self, node: ast.AsyncFunctionDef) -> bool:
         if self._scope_of(node).has_yield:
             return False
-        return all(self.decorator_name(d) in KEEPS_COROUTINE for d in node.decorator_list)
+        return all(self._keeps_coroutine(d) for d in node.decorator_list)
+
+    def _keeps_coroutine(self, decorator: ast.expr) -> bool:
+        """A decorator known to hand back the function it is given: one of KEEPS_COROUTINE, or a
+        function of this module typed as the identity, ``def deco(func: T) -> T`` with ``T`` a
+        ``TypeVar`` (what a type checker takes at its word)."""
+        if self.decorator_name(decorator) in KEEPS_COROUTINE:
+            return True
+        if not isinstance(decorator, ast.Name):
+            return False
+        binds = self.bindings(self.root, decorator.id)
+        if len(binds) != 1 or binds[0][0] != "def":
+            return False
+        args = binds[0][1].args
+        params = [*args.posonlyargs, *args.args]
+        returns = binds[0][1].returns
+        if len(params) != 1 or args.vararg or args.kwarg or args.kwonlyargs or not isinstance(returns, ast.Name):
+            return False
+        if _annotation_name(params[0].annotation) != returns.id:
+            return False
+        typevar = self.bindings(self.root, returns.id)
+        return len(typevar) == 1 and typevar[0][0] == "new" and self.decorator_name(
+            ast.parse(typevar[0][1], mode="eval").body
+        ) in _TYPEVARS
 
     def _returns_coroutine(self, node: ast.FunctionDef | ast.AsyncFunctionDef, seen: frozenset = frozenset()) -> bool:
         """A function annotated to return a coroutine whose body bears it out: a plain one creates a
@@ -577,12 +615,12 @@ class _Summarizer:
         The annotation is a claim: only a body whose every ``return`` hands back a call it does not
         await (``return ping()``) is taken at its word; ``async def f() -> Coroutine: await x`` is a
         plain coroutine function with a wrong annotation."""
-        returns = node.returns
-        if isinstance(returns, ast.Subscript):
-            returns = returns.value
-        if returns is None or self.decorator_name(returns) not in COROUTINE_TYPES:
+        if node.returns is None or not all(
+            self.decorator_name(t.value if isinstance(t, ast.Subscript) else t) in COROUTINE_TYPES
+            for t in _union_members(node.returns)
+        ):
             return False
-        if not all(self.decorator_name(d) in KEEPS_COROUTINE for d in node.decorator_list):
+        if not all(self._keeps_coroutine(d) for d in node.decorator_list):
             return False
         if id(node) in seen:
             return False
@@ -658,50 +696,56 @@ class _Summarizer:
             cls = self.enclosing_class(scope)
             return ("super", cls.qualname, func.attr) if cls is not None else None
         dotted = dotted_name(func)
-        if dotted is None:
-            return None
-        head, _, rest = dotted.partition(".")
-        if "." not in rest:
-            cls = self.method_class(scope, head)
-            if cls is not None:
-                return ("method", cls.qualname, rest)
-        owner, binding = self.resolve_name(scope, head)
-        if binding.kind in (REF, CLASS):
-            return ("qual", f"{binding.target}.{rest}")
-        if owner is not None and "." not in rest:
-            return self.instance_target(owner, head, rest)
-        return None
+        if dotted is not None:
+            head, _, rest = dotted.partition(".")
+            if "." not in rest:
+                cls = self.method_class(scope, head)
+                if cls is not None:
+                    return ("method", cls.qualname, rest)
+            owner, binding = self.resolve_name(scope, head)
+            if binding.kind in (REF, CLASS):
+                return ("qual", f"{binding.target}.{rest}")
+            if owner is not None and "." not in rest:
+                found = self.instance_target(owner, head, rest)
+                if found is not None:
+                    return found
+        # A receiver whose type the code shows: ``self.db.save()``, ``make_store().save()``, ...
+        term = self.src.semantic.type_of(func.value)
+        return ("typed", term, func.attr) if term is not None else None
 
     def instance_target(self, owner: _Scope, name: str, method: str) -> tuple[str, ...] | None:
-        """``x.m()`` where ``x`` is bound once, to ``Class(...)`` or with a ``Class`` annotation."""
+        """``x.m()`` where ``x`` is a parameter annotated ``Class`` that every call of the function in
+        this module fills with ``Class(...)``; other receivers are typed by the semantic model."""
         binds = self.bindings(owner, name)
-        if len(binds) != 1 or binds[0][0] not in ("new", "annotated", "param") or not binds[0][1]:
+        if len(binds) != 1 or binds[0][0] != "param" or not binds[0][1]:
             return None
-        kind, dotted = binds[0]
+        dotted = binds[0][1]
         head, _, rest = dotted.partition(".")
         # A parameter's annotation is evaluated where the function is defined.
-        _, binding = self.resolve_name(owner.parent if kind == "param" else owner, head)
-        if binding.kind not in (REF, CLASS):
+        _, binding = self.resolve_name(owner.parent, head)
+        if binding.kind not in (REF, CLASS) or not self._callers_pass(owner, name, dotted):
             return None
-        cls = f"{binding.target}.{rest}" if rest else binding.target
-        if kind == "param" and self._callers_pass(owner, name, dotted):
-            return ("passed", cls, method)
-        return ("instance" if kind == "new" else "annotated", cls, method)
+        return ("passed", f"{binding.target}.{rest}" if rest else binding.target, method)
 
     def _callers_pass(self, owner: _Scope, param: str, cls: str) -> bool:
         """Whether every call of the function ``owner`` in this module passes ``cls(...)`` for
         ``param``, and there is at least one, and the function is used only by being called (a
-        function handed elsewhere may be called with anything). Other modules' calls are not in
-        view, so a fix resting on this stays unsafe."""
+        function handed elsewhere may be called with anything). For a class's ``__init__``, the
+        calls of the class. Other modules' calls are not in view, so a fix resting on this stays
+        unsafe."""
         node = owner.node
-        if owner.parent is not self.root or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            return False
-        calls = self._calls_of_name().get(node.name)
-        if calls is None:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return False
         args = node.args
         positional = [a.arg for a in (*args.posonlyargs, *args.args)]
-        if self.bindings(self.root, node.name) != [("async" if isinstance(node, ast.AsyncFunctionDef) else "def", node)]:
+        if owner.parent is self.root:
+            callee, kind = node, "async" if isinstance(node, ast.AsyncFunctionDef) else "def"
+        elif node.name == "__init__" and owner.parent.kind == "class" and owner.parent.parent is self.root:
+            callee, kind, positional = owner.parent.node, "class", positional[1:]
+        else:
+            return False
+        calls = self._calls_of(callee.name)
+        if calls is None or self.bindings(self.root, callee.name) != [(kind, callee)]:
             return False
         for call in calls:
             if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
@@ -713,21 +757,20 @@ class _Summarizer:
                 return False
         return True
 
-    def _calls_of_name(self) -> dict[str, list[ast.Call] | None]:
-        """The calls ``name(...)`` of each name the module reads only to call it (one walk, on demand)."""
-        cache = getattr(self, "_calls_cache", None)
-        if cache is None:
-            calls: dict[str, list[ast.Call]] = {}
-            loads: dict[str, int] = {}
-            for n in ast.walk(self.src.tree):
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
-                    loads[n.id] = loads.get(n.id, 0) + 1
-                elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name):
-                    calls.setdefault(n.func.id, []).append(n)
-            cache = self._calls_cache = {
-                name: (found if loads.get(name) == len(found) else None) for name, found in calls.items()
-            }
-        return cache
+    def _param_passed(self, binding) -> bool:
+        """For the semantic model's types: a parameter every call in view fills with its class."""
+        owner = self._by_node.get(id(binding.scope.node))
+        dotted = _annotation_name(binding.annotation)
+        return owner is not None and dotted is not None and self._callers_pass(owner, binding.name, dotted)
+
+    def _calls_of(self, name: str) -> list[ast.Call] | None:
+        """The calls ``name(...)`` in the module, when the module reads ``name`` only to call it
+        (every read of it, counted by the semantic model, is the callee of one of them)."""
+        found = self.c.name_calls.get(name)
+        if not found:
+            return None
+        reads = sum(len(scope.references.get(name, ())) for scope in self.src.semantic.scopes)
+        return found if reads == len(found) else None
 
     def context(self, scope: _Scope) -> str:
         return {"async": "async", "function": "sync", "module": "module", "class": "class"}.get(
@@ -783,8 +826,16 @@ class _Summarizer:
                     )
                 )
             calls += self.dropped_calls()
-        names = {name: self.classify(self.root, name) for name in self._owned.get(id(self.root), {})}
+        owned = self._owned.get(id(self.root), {})
+        names = {name: self.classify(self.root, name) for name in owned}
         names.pop("*", None)
+        typing = self.src.semantic.typing
+        returns = {}
+        for name, binds in owned.items():
+            if len(binds) == 1 and binds[0][0] in ("def", "async"):
+                found = typing.returns(binds[0][1])
+                if found is not None:
+                    returns[name] = found
         classes = {}
         for s in self.c.scopes:
             if s.kind != "class":
@@ -807,14 +858,17 @@ class _Summarizer:
             if s.parent is self.root:  # ``A.m = ...`` or ``setattr(A, "m", ...)`` anywhere in the module
                 attrs.update(attr for scope, base, attr in self.attr_stores() if base == node.name
                              and (scope is self.root or base not in scope.binds))
-            classes[s.qualname] = ClassInfo(s.qualname, bases, methods, attrs)
+            attr_types, method_returns = typing.class_types(node)
+            classes[s.qualname] = ClassInfo(s.qualname, bases, methods, attrs, attr_types, method_returns)
         module_loop = any(
             kind == "new" and str(info).rpartition(".")[2] in LOOP_FACTORY_NAMES
             for binds in self._owned.get(id(self.root), {}).values()
             for kind, info in binds
         )
+        stars = [str(info) for kind, info in owned.get("*", ()) if kind == "star" and info]
         return ModuleSummary(
-            self.module, self.src.path, names, classes, calls, module_loop=module_loop, rebinds=self.rebinds()
+            self.module, self.src.path, names, classes, calls, star_imports=stars, module_loop=module_loop,
+            rebinds=self.rebinds(), returns=returns, exports=_exports(self.src.tree),
         )
 
     def dropped_calls(self) -> list[CallSite]:
@@ -908,6 +962,28 @@ class _Summarizer:
         return out
 
 
+def _union_members(node: ast.expr) -> list[ast.expr]:
+    """The members of ``A | B`` (the annotation itself when it is no union)."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return [*_union_members(node.left), *_union_members(node.right)]
+    return [node]
+
+
+def _exports(tree: ast.Module) -> list[str] | None:
+    """``__all__`` when the module assigns it once, a literal list or tuple of strings."""
+    found = None
+    for stmt in tree.body:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [getattr(stmt, "target", None)]
+        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+            value = stmt.value
+            if found is not None or not isinstance(value, (ast.List, ast.Tuple)) or not all(
+                isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts
+            ):
+                return None
+            found = [e.value for e in value.elts]
+    return found
+
+
 def _is_bare_super(node: ast.expr) -> bool:
     return (
         isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super"
@@ -948,6 +1024,8 @@ def summarize(source, module: str, is_package: bool = False, with_calls: bool = 
 
     ``with_calls=False`` gives only what the project index needs from a file that is not checked.
     """
+    if "semantic" not in vars(source):  # the model resolves relative imports through the module name
+        source.module, source.is_package = module, is_package
     collector = _Collector(module, is_package)
     collector.visit(source.tree)
     return _Summarizer(collector, source, module).summary(with_calls)
@@ -963,11 +1041,16 @@ def summary_to_json(s: ModuleSummary) -> dict:
         "path": s.path,
         "names": {n: [b.kind, b.target] for n, b in s.names.items()},
         "rebinds": s.rebinds,
+        "star_imports": s.star_imports,
+        "exports": s.exports,
+        "returns": s.returns,
         "classes": {
             q: {
                 "bases": c.bases,
                 "methods": {n: [b.kind, b.target] for n, b in c.methods.items()},
                 "assigned_attrs": sorted(c.assigned_attrs),
+                "attr_types": c.attr_types,
+                "returns": c.returns,
             }
             for q, c in s.classes.items()
         },
@@ -976,8 +1059,20 @@ def summary_to_json(s: ModuleSummary) -> dict:
 
 def summary_from_json(data: dict) -> ModuleSummary:
     classes = {
-        q: ClassInfo(q, list(c["bases"]), {n: Binding(*b) for n, b in c["methods"].items()}, set(c["assigned_attrs"]))
+        q: ClassInfo(
+            q, list(c["bases"]), {n: Binding(*b) for n, b in c["methods"].items()}, set(c["assigned_attrs"]),
+            {n: _tuples(t) for n, t in c["attr_types"].items()}, {n: _tuples(t) for n, t in c["returns"].items()},
+        )
         for q, c in data["classes"].items()
     }
     names = {n: Binding(*b) for n, b in data["names"].items()}
-    return ModuleSummary(data["module"], data["path"], names, classes, [], rebinds=list(data.get("rebinds", [])))
+    return ModuleSummary(
+        data["module"], data["path"], names, classes, [], star_imports=list(data["star_imports"]),
+        rebinds=list(data["rebinds"]), returns={n: _tuples(t) for n, t in data["returns"].items()},
+        exports=data["exports"],
+    )
+
+
+def _tuples(value):
+    """A type term (or a return entry) back from JSON, where tuples became lists."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value

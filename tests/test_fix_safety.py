@@ -270,6 +270,7 @@ def test_awaited_coroutine_factory_safety_by_receiver() -> None:
     assert _found(FACTORY) == [
         (12, "AM101", "await-result", "unsafe", "index"),
         (18, "AM101", "await-result", "safe", "module"),
+        (19, "AM101", "await-result", "safe", "index"),  # ``Client()`` built right there
         (21, "AM101", "await-result", "safe", "index"),
         (22, "AM101", None, None, None),
     ]

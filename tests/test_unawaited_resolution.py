@@ -34,6 +34,9 @@ def venv(tmp_path_factory) -> Path:
         "raise RuntimeError('asyncmend must never import packages')\n"
         "async def sleep(seconds):\n    pass\n\n"
         "def sync_op():\n    pass\n"
+        "from contextlib import AbstractAsyncContextManager\n"
+        "class Nursery:\n    async def start(self, func): ...\n    def start_soon(self, func): ...\n"
+        "def open_nursery() -> AbstractAsyncContextManager[Nursery]: ...\n"
     )
     return root
 
@@ -52,6 +55,17 @@ def test_installed_package_of_the_named_environment(tmp_path: Path, venv: Path) 
     assert _check(tmp_path, Settings(jobs=1, python=str(venv))) == {(6, "package"), (8, "typeshed")}
     interpreter = venv / "bin" / "python"
     assert _check(tmp_path, Settings(jobs=1, python=str(interpreter))) == {(6, "package"), (8, "typeshed")}
+
+
+def test_context_manager_type_from_an_installed_package(tmp_path: Path, venv: Path) -> None:
+    """``async with open_nursery() as n: n.start(f)``: the package's ``-> AbstractAsyncContextManager[Nursery]``
+    says what ``n`` is; an annotation only, so reported without a fix."""
+    (tmp_path / "app.py").write_text(
+        "import fakeaio\n\nasync def job(): ...\n\nasync def main():\n"
+        "    async with fakeaio.open_nursery() as n:\n        n.start(job)\n        n.start_soon(job)\n"
+    )
+    run = engine.check([str(tmp_path / "app.py")], Settings(jobs=1, python=str(venv)))
+    assert [(f.line, f.fix) for f in run.findings] == [(7, None)]
 
 
 def test_active_virtual_env(tmp_path: Path, venv: Path, monkeypatch) -> None:

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import ast
-from typing import Optional
+from typing import Iterator, Optional
 
 TRY_STATEMENTS = (ast.Try, getattr(ast, "TryStar", ast.Try))
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError"}
 
 
@@ -58,3 +59,19 @@ def all_args(args: ast.arguments) -> list[ast.arg]:
     if args.kwarg:
         out.append(args.kwarg)
     return out
+
+
+def walk_own(nodes: list[ast.AST]) -> Iterator[ast.AST]:
+    """Every node under ``nodes`` (themselves included) that runs in their own scope: nested
+    functions, lambdas and classes are not entered."""
+    todo = list(nodes)
+    while todo:
+        node = todo.pop()
+        yield node
+        if not isinstance(node, _SCOPES):
+            todo.extend(ast.iter_child_nodes(node))
+
+
+def yields(fn: ast.AST) -> bool:
+    """Whether the function is a generator (a ``yield`` of its own)."""
+    return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in walk_own(list(fn.body)))

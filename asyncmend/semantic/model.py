@@ -11,6 +11,7 @@ from .scopes import (
     CLASS, CLASS_DEF, COMPREHENSION, DEF, FREE, FROM_IMPORT, FUNCTION, GLOBAL_EXPLICIT, GLOBAL_IMPLICIT, IMPORT, LAMBDA,
     LOCAL, MODULE, PARAMETER, RESERVED, Binding, Scope,
 )
+from .types import Types
 from .walk import Walk
 
 
@@ -35,9 +36,10 @@ class SemanticModel(Walk):
         self._opened: dict[int, Scope] = {id(tree): self.module}  # id(def, class, ...) -> its scope
         self._global_bindings: dict[str, list[Binding]] = {}  # name -> bindings under ``global name``
         self._fallbacks: set[int] = set()  # id(statement) of fallback imports
-        #: Kinds and types of expressions (``id(expr)`` -> what it is, from what the code states:
-        #: constructors, annotations, context managers). Empty for now: the types issue fills it.
+        #: Types of expressions (``id(expr)`` -> a term of ``semantic.types``, from what the code
+        #: states: constructors, returned values, annotations, context managers), filled on demand.
         self.types: dict[int, object] = {}
+        self._types: Optional[Types] = None
         self._index: Optional[NodeIndex] = None  # made on first use: most rules need no more than names
         self._body(tree.body, self.module, False)
         for scope in self.scopes:
@@ -74,6 +76,18 @@ class SemanticModel(Walk):
                         return f"no binding for nonlocal '{name}' found", stmt.lineno
         return None
 
+
+    def type_of(self, expr: ast.expr) -> Optional[tuple]:
+        """What the code shows ``expr``'s value to be, as a term the project index evaluates
+        (``semantic.types``); None when the code does not show it."""
+        return self.typing.of(expr)
+
+    @property
+    def typing(self) -> Types:
+        """The type inference of this file (``semantic.types``)."""
+        if self._types is None:
+            self._types = Types(self)
+        return self._types
 
     def scope_of(self, node: ast.AST) -> Scope:
         """The scope a node runs in (the module for the Module itself, or a node not of this tree).

@@ -67,6 +67,7 @@ class Scope:
     nonlocals: set[str] = field(default_factory=set)
     star_imports: list[ast.ImportFrom] = field(default_factory=list)
     statements: list[ast.stmt] = field(default_factory=list)  # its own statements, in source order
+    generator: bool = False  # a ``yield`` or ``yield from`` of its own
 
     @property
     def is_function(self) -> bool:

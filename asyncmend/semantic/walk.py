@@ -245,6 +245,8 @@ class Walk:
                     todo.extend((cond, inner) for cond in gen.ifs)
                 todo.extend((getattr(node, part), inner) for part in ("elt", "key", "value") if hasattr(node, part))
             else:
+                if cls is ast.Yield or cls is ast.YieldFrom:
+                    here.generator = True
                 fields = _CHILD_FIELDS.get(cls)
                 if fields is None:  # ast.iter_child_nodes, without the shared Load/Store nodes
                     fields = _CHILD_FIELDS[cls] = tuple(f for f in cls._fields if f != "ctx")

@@ -8,7 +8,9 @@ from asyncmend.model import Finding, Fix, Rule
 
 from ..index import ProjectIndex
 from ..summary import CORO, RETURNS_COROUTINE, RUNS_UNTIL_STOPPED, Binding, CallSite, ModuleSummary
-from .resolver import ANNOTATED_NO_FIX, asyncio_is_free, callee_binding, coroutine_source, dropped_how, finding
+from .resolver import (
+    ANNOTATED_NO_FIX, asyncio_is_free, callee_binding, coroutine_source, dropped_how, finding, receiver_kind,
+)
 
 RULE = Rule(
     code="AM101",
@@ -74,14 +76,24 @@ false, so it was meant to ask something else.
 
 The callee is known to be a coroutine function: an `async def` (not an async generator, with no
 decorator outside `staticmethod`, `classmethod`, `abc.abstractmethod`, `typing.overload`,
-`typing.override`) that every binding of the name resolves to, through Python's own scoping rules,
+`typing.override` and the module's own decorators typed as the identity, `def deco(f: T) -> T`)
+that every binding of the name resolves to, through Python's own scoping rules,
 imports and class bases. The code as written never runs that coroutine, so awaiting it can only make
 it run. Names rebound to anything else, methods a subclass overrides with a plain function, and
 objects whose class is not known are never reported.
 
-Reported without a fix: a receiver whose class is known only from an annotation (`store: Store`;
-another class may be passed at run time), unless every call of the function in the module passes
-`Store(...)` (then the fix is unsafe: calls from other modules are not in view); and a coroutine
+A method is found through its receiver's class where the code shows that class: `self`, an
+attribute set in any method of the class or its bases (`self.db = Database()`, followed through
+`self.a.b`), a variable or call built by the class, a function or method that builds and returns
+one, a classmethod's `cls()`, `async with`/`with` through `__aenter__`/`__enter__` and
+`@asynccontextmanager` functions, names re-exported by `from .m import *`. Two assignments that
+disagree make the class unknown; `isinstance` checks and `is None` tests make none up.
+
+Reported without a fix: a receiver whose class is known only from an annotation (`store: Store`,
+a class-level `db: Database`, a dataclass field, a function's `-> Store`; another class may be
+passed at run time), unless every call of the function (or of the class, for an `__init__`
+parameter) in the module passes `Store(...)` (then the fix is unsafe: calls from other modules are
+not in view); and a coroutine
 built around a `while True:` loop that only an error ends, which awaiting would hold the caller on
 (a background task is more likely meant; with `--unawaited-fix task` it becomes one).
 `async def f() -> Coroutine` is taken to return a
@@ -104,20 +116,21 @@ def find(call: CallSite, summary: ModuleSummary, index: ProjectIndex, mode: str)
     if source is None:
         return None
     message = RULE.summary.format(callee=call.callee) + dropped_how(call)
-    if call.target[0] == "annotated":
+    kind = receiver_kind(call, index)
+    if kind == "annotated":
         return finding(RULE, call, summary, message + ANNOTATED_NO_FIX, None)
     if (mode != "task" or call.shape) and callee_binding(call, index) == Binding(CORO, RUNS_UNTIL_STOPPED):
         return finding(RULE, call, summary, message + _LOOPS_NO_FIX, None)
     if call.returns_nothing:
         return finding(RULE, call, summary, message + _NOTHING_NO_FIX, None)
-    fix = _async_fix(call, summary, mode)
+    fix = _async_fix(call, kind, summary, mode)
     fix.params["via"] = source
     return finding(RULE, call, summary, message, fix)
 
 
 def _awaited_coroutine(call: CallSite, summary: ModuleSummary, index: ProjectIndex) -> Optional[Finding]:
     """``await f()`` where ``f`` is an ``async def`` annotated to return a coroutine: that one is dropped."""
-    kind = call.target[0]
+    kind = receiver_kind(call, index)
     binding = callee_binding(call, index)
     if binding is None or binding.kind != CORO or binding.target != RETURNS_COROUTINE:
         return None
@@ -146,11 +159,11 @@ _NOTHING_NO_FIX = (
 )
 
 
-def _async_fix(call: CallSite, summary: ModuleSummary, mode: str) -> Fix:
+def _async_fix(call: CallSite, kind: str, summary: ModuleSummary, mode: str) -> Fix:
     # A parameter that every call in this module fills with ``Class(...)``: calls from other
     # modules are not in view, so the fix is a judgement call. A tested call: what runs next
     # now depends on the coroutine's result, which the code as written never looked at.
-    safety = "unsafe" if call.target[0] == "passed" or call.shape == "tested" else "safe"
+    safety = "unsafe" if kind == "passed" or call.shape == "tested" else "safe"
     if call.shape:
         return Fix("await-call", safety)
     if mode == "task" and call.alone and asyncio_is_free(summary):

@@ -7,7 +7,7 @@ from asyncmend.model import Finding, Fix, Rule
 
 from ..index import ProjectIndex
 from ..summary import CallSite, ModuleSummary
-from .resolver import ANNOTATED_NO_FIX, asyncio_is_free, coroutine_source, dropped_how, finding
+from .resolver import ANNOTATED_NO_FIX, asyncio_is_free, coroutine_source, dropped_how, finding, receiver_kind
 
 RULE = Rule(
     code="AM102",
@@ -64,7 +64,7 @@ def find(call: CallSite, summary: ModuleSummary, index: ProjectIndex, mode: str)
     if source is None:
         return None
     message = RULE.summary.format(callee=call.callee) + dropped_how(call)
-    if call.target[0] == "annotated":
+    if receiver_kind(call, index) == "annotated":
         return finding(RULE, call, summary, message + ANNOTATED_NO_FIX, None)
     why, fix = _sync_fix(call, summary)
     if fix is not None:

@@ -14,7 +14,9 @@ from typing import Optional, Protocol
 from asyncmend.model import Finding, Fix, Rule
 
 from ..family import Family
-from ..index import ProjectIndex
+from asyncmend.semantic.types import ANNOTATED, NEW, PASSED
+
+from ..index import SELF, ProjectIndex
 from ..summary import CORO, REF, Binding, CallSite, ModuleSummary
 
 
@@ -48,10 +50,33 @@ def rewrite(module, findings, locate, context):
     return apply(module, findings, locate, context)
 
 
+def receiver_kind(call: CallSite, index: ProjectIndex) -> str:
+    """The kind of a call's target, with a typed receiver's evidence read: ``self.db.save()`` on
+    ``self.db = Database()`` is an "instance" call, on ``db: Database`` an "annotated" one."""
+    kind = call.target[0]
+    if kind != "typed":
+        return kind
+    found = index.type_of(call.target[1])
+    if found is None or found[0] == "cm":
+        return "unknown"
+    return {NEW: "instance", PASSED: "passed", ANNOTATED: "annotated", SELF: "method"}[found[0]]
+
+
+def _receiver_class(call: CallSite, index: ProjectIndex) -> str:
+    return index.type_of(call.target[1])[1] if call.target[0] == "typed" else call.target[1]
+
+
 def coroutine_source(call: CallSite, summary: ModuleSummary, index: ProjectIndex) -> Optional[str]:
     """Where the callee was found to be a coroutine function ("module", "index", "typeshed",
     "package"), or None when it is not known to be one."""
-    kind = call.target[0]
+    kind = receiver_kind(call, index)
+    if kind == "unknown":
+        return None
+    if call.target[0] == "typed":
+        cls, name = _receiver_class(call, index), call.target[2]
+        if kind == "method":
+            return "index" if index.self_method_creates_coroutine(cls, name) else None
+        return index.instance_method_creates_coroutine(cls, name, kind != "annotated")
     if kind == "coro":
         return None if f"{summary.module}.{call.callee}" in index.rebound else "module"
     if kind == "qual":
@@ -66,13 +91,13 @@ def coroutine_source(call: CallSite, summary: ModuleSummary, index: ProjectIndex
 
 
 def callee_binding(call: CallSite, index: ProjectIndex) -> Optional[Binding]:
-    kind = call.target[0]
+    kind = receiver_kind(call, index)
     if kind == "coro":
         return Binding(CORO, call.target[2])
     if kind == "qual":
         return index.resolve(call.target[1])
     if kind in ("method", "instance", "annotated", "passed"):
-        return index.method(call.target[1], call.target[2])
+        return index.method(_receiver_class(call, index), call.target[2])
     return None
 
 
