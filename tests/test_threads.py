@@ -9,7 +9,9 @@ import pytest
 
 from asyncmend.source import SourceFile
 from asyncmend.codemods import threads_family
+from asyncmend.codemods.asynckinds import Kinds
 from asyncmend.codemods.threadflow import ThreadFlow
+from asyncmend.semantic import SemanticModel
 
 
 def _thread_functions(code: str) -> dict[str, bool]:
@@ -725,3 +727,109 @@ def test_a_helper_of_two_workers_gets_no_fix_when_either_worker_is_waited_for() 
     [finding] = threads_family.check(src)
     assert (finding.rule, finding.line, finding.fix) == ("AM305", 4, None)
     assert "t.join()" in finding.message
+
+
+def _flow(code: str) -> dict[str, tuple[bool, bool, bool, list[str]]]:
+    """Each thread function: (explicit, restricted to its declared loops, named only, declared loops)."""
+    flow = ThreadFlow(ast.parse(textwrap.dedent(code)))
+    return {getattr(c.node, "name", "<lambda>"): (c.explicit, c.restricted, c.named, [ast.unparse(d) for d in c.declared])
+            for c in flow.code.values()}
+
+
+@pytest.mark.parametrize(
+    "code, expected",
+    [
+        # handing work to a loop from the function declares it off that loop; so are the self methods only it calls
+        ("class C:\n    def on(self, x):\n        self.loop.call_soon_threadsafe(print, x)\n        self._h()\n"
+         "    def _h(self):\n        pass\n",
+         {"on": (False, True, False, ["self.loop"]), "_h": (False, True, False, ["self.loop"])}),
+        ("import asyncio\ndef push(loop):\n    asyncio.run_coroutine_threadsafe(c(), loop).result()\nasync def c(): pass",
+         {"push": (False, True, False, ["loop"])}),
+        # a loop in a parameter is no loop of the helper's: the helper is left out
+        ("def on(loop):\n    loop.call_soon_threadsafe(print)\n    h(loop)\ndef h(loop):\n    pass\n",
+         {"on": (False, True, False, ["loop"])}),
+        # asks which thread it runs in: it may do the right thing on each side
+        ("import threading\nclass C:\n    def post(self, f):\n        if threading.get_ident() == self.tid:\n"
+         "            self.loop.call_soon(f)\n        else:\n            self.loop.call_soon_threadsafe(f)\n", {}),
+        ("import asyncio\ndef post(loop, f):\n    if asyncio.get_running_loop() is loop:\n        f()\n"
+         "    loop.call_soon_threadsafe(f)\n", {}),
+        # async, decorated, running its own loop: not declared
+        ("async def on(loop):\n    loop.call_soon_threadsafe(print)\n", {}),
+        ("import functools\n@functools.cache\ndef on(loop):\n    loop.call_soon_threadsafe(print)\n", {}),
+        ("def on(loop, other):\n    loop.call_soon_threadsafe(print)\n    other.run_forever()\n", {}),
+        # the name or the docstring says so
+        ("def post_threadsafe(loop):\n    pass\n", {"post_threadsafe": (False, False, True, [])}),
+        ("def post(loop):\n    'Called from another thread.'\n", {"post": (False, False, True, [])}),
+        ("def post(loop):\n    'This function is not threadsafe and must run in the loop.'\n", {}),
+        # done-callbacks of a thread pool's futures run in its worker; an asyncio future's on the loop
+        ("from concurrent.futures import ThreadPoolExecutor\nasync def m(fut):\n    def cb(f):\n        pass\n"
+         "    with ThreadPoolExecutor() as ex:\n        job = ex.submit(print)\n        job.add_done_callback(cb)\n",
+         {"cb": (True, False, False, [])}),
+        ("async def m(loop):\n    def cb(f):\n        pass\n    loop.run_in_executor(None, print).add_done_callback(cb)\n", {}),
+        # set_event_loop alone runs no loop; creating one is a loop of the thread's own
+        ("import asyncio, threading\ndef w(loop):\n    asyncio.set_event_loop(loop)\nthreading.Thread(target=w)\n",
+         {"w": (False, False, False, [])}),
+        ("import asyncio, threading\ndef w():\n    asyncio.set_event_loop(asyncio.new_event_loop())\n"
+         "threading.Thread(target=w)\n", {}),
+    ],
+    ids=["call_soon_threadsafe", "run_coroutine_threadsafe", "param-loop-helper", "thread-check", "loop-check",
+         "async", "decorated", "own-loop", "name", "docstring", "not-threadsafe-docstring", "executor-callback",
+         "asyncio-callback", "set_event_loop", "new_event_loop"],
+)
+def test_declared_thread_code(code: str, expected: dict) -> None:
+    assert _flow(code) == expected
+
+
+def test_branches_that_exclude_the_hand_off_are_on_the_loop() -> None:
+    code = textwrap.dedent("""\
+        def post(loop, f, here):
+            if here:
+                loop.call_soon(f)
+            else:
+                loop.call_soon_threadsafe(f)
+            loop.call_later(1, f)
+        """)
+    flow = ThreadFlow(ast.parse(code))
+    (thread,) = flow.code.values()
+    calls = {c.lineno: c for c in flow.calls_in[id(thread.node)]}
+    assert [flow.off_loop(calls[line], thread) for line in (3, 6)] == [False, True]
+
+
+def _kind(code: str, flow: bool = False) -> str | None:
+    """The kind of the last expression statement of ``code``."""
+    tree = ast.parse(textwrap.dedent(code))
+    semantic = SemanticModel(tree)
+    kinds = Kinds(semantic, ThreadFlow(tree, semantic) if flow else None)
+    last = max((n for n in ast.walk(tree) if isinstance(n, ast.Expr)), key=lambda n: (n.lineno, n.col_offset))
+    return kinds.of(last.value)
+
+
+@pytest.mark.parametrize(
+    "code, kind",
+    [
+        # return annotations of the module's own functions and methods
+        ("import asyncio\ndef home() -> asyncio.AbstractEventLoop: ...\nhome()", "loop"),
+        ("import asyncio\nclass C:\n    def t(self) -> 'asyncio.Task[int]': ...\n    def m(self):\n        self.t()", "task"),
+        ("import asyncio\nasync def home() -> asyncio.AbstractEventLoop: ...\nhome()", None),
+        # a loop=None parameter replaced by the usual loop
+        ("import asyncio\ndef f(loop=None):\n    (loop or asyncio.get_event_loop())", "loop"),
+        ("import asyncio\ndef f(loop=None):\n    if loop is None:\n        loop = asyncio.get_event_loop()\n    loop", "loop"),
+        ("import asyncio\ndef f(loop=1):\n    (loop or asyncio.get_event_loop())", None),
+        ("import asyncio\ndef f(loop=None):\n    loop", None),
+        # attributes of an instance of the module's own class
+        ("import concurrent.futures\nclass P:\n    def __init__(self):\n        self.ready = concurrent.futures.Future()\n"
+         "async def m(p: P):\n    p.ready", "cfuture"),
+        ("import concurrent.futures\nclass P:\n    def __init__(self):\n        self.ready = concurrent.futures.Future()\n"
+         "class S:\n    def __init__(self):\n        self.p = P()\n    def m(self):\n        self.p.ready", "cfuture"),
+        ("import concurrent.futures\nclass P:\n    def __init__(self):\n        self.ready = concurrent.futures.Future()\n"
+         "def m(p):\n    p.ready", None),
+        # the loop's primitives; one made in thread code is the thread's own
+        ("import asyncio\nasyncio.Queue()", "queue"),
+        ("import asyncio\ndef f(q: 'asyncio.PriorityQueue[int]'):\n    q", "queue"),
+        ("from asyncio import Event\nclass C:\n    def __init__(self):\n        self.e = Event()\n    def m(self):\n"
+         "        self.e", "event"),
+        ("import asyncio, threading\ndef w():\n    asyncio.Condition()\nthreading.Thread(target=w)", None),
+    ],
+)
+def test_receiver_kinds(code: str, kind: str | None) -> None:
+    assert _kind(code, flow="threading" in code) == kind
