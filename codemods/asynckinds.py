@@ -236,13 +236,7 @@ class Kinds:
 
     def _attribute(self, attr: ast.Attribute) -> Optional[str]:
         owner = instance_class(self.semantic, attr.value) or self.class_of(attr.value)
-        if owner is None:
-            return None
-        key = (id(owner), attr.attr)
-        if key not in self._attr_cache:
-            self._attr_cache[key] = None  # a cycle through this attribute knows nothing
-            self._attr_cache[key] = self._attribute_kind(owner, attr.attr)
-        return self._attr_cache[key]
+        return self.attribute_kind(owner, attr.attr) if owner is not None else None
 
     def _attribute_kind(self, owner: ast.ClassDef, name: str) -> Optional[str]:
         kinds = []
@@ -256,6 +250,28 @@ class Kinds:
                     if isinstance(target.value, ast.Name) and target.value.id == me and target.attr == name:
                         kinds.append(self._value(value))
         return self._agree(kinds)
+
+    def bindings_kind(self, bindings: list[Binding]) -> Optional[str]:
+        """The one kind a name's bindings in a scope give."""
+        return self._agree([self._binding(b) for b in bindings if not b.fallback])
+
+    def attributes(self, owner: ast.ClassDef) -> list[str]:
+        """The attributes the class's methods assign on their instance, in order of first assignment."""
+        names: dict[str, None] = {}
+        for method in _methods(owner):
+            me = _self_name(method)
+            for node in ast.walk(method):
+                for target, _ in _attribute_writes(node):
+                    if isinstance(target.value, ast.Name) and target.value.id == me:
+                        names[target.attr] = None
+        return list(names)
+
+    def attribute_kind(self, owner: ast.ClassDef, name: str) -> Optional[str]:
+        key = (id(owner), name)
+        if key not in self._attr_cache:
+            self._attr_cache[key] = None  # a cycle through this attribute knows nothing
+            self._attr_cache[key] = self._attribute_kind(owner, name)
+        return self._attr_cache[key]
 
     def class_of(self, expr: ast.expr) -> Optional[ast.ClassDef]:
         """The module's own class ``expr`` is an instance of, when the code shows it: ``C(...)``, a

@@ -1,4 +1,4 @@
-"""asyncio across threads (AM301-AM305), the ``threads_family`` rules, as a LibCST codemod command:
+"""asyncio across threads (AM301-AM306), the ``threads_family`` rules, as a LibCST codemod command:
 
     python -m libcst.tool codemod -x asyncmend.codemods.threads.ThreadsCommand --no-format src/
 

@@ -1,5 +1,6 @@
 """asyncio across threads: loop, future and task methods called from worker threads (AM301-AM303,
-AM305) and ``concurrent.futures`` futures awaited on the loop (AM304).
+AM305), the loop's events, queues and conditions touched from them (AM306), and ``concurrent.futures``
+futures awaited on the loop (AM304).
 
 Detection rests on two analyses: ``threadflow`` (which code runs in a worker thread) and
 ``asynckinds`` (which receivers are an asyncio loop, future or task, or a concurrent future). The
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Optional
 from asyncmend.model import Finding, Fix, Rule
 from asyncmend.source import SourceFile
 
-from .asynckinds import ASYNCIO_FUTURES, CFUTURE, LOOP, TASK, Kinds
+from .asynckinds import ASYNCIO_FUTURES, CFUTURE, CONDITION, EVENT, LOOP, QUEUE, TASK, Kinds, instance_class
 from .threadflow import ThreadCode, ThreadFlow
 
 # LibCST is imported inside the functions that rewrite, never at the top: `asyncmend check` loads
@@ -28,12 +29,21 @@ if TYPE_CHECKING:
 _THREAD_CODE = """\
 Thread code is a function or lambda handed to `threading.Thread(target=...)`, `threading.Timer`,
 `loop.run_in_executor`, `asyncio.to_thread`, `executor.submit`/`map` (directly, through
-`functools.partial` or a lambda), the `run` method of a `threading.Thread` subclass, and the
-module's own functions they call (one level deep) — never an `async def`, nor a function the module
-also calls elsewhere or schedules with `call_soon_threadsafe`, nor code that runs its own loop. The
-receiver must be one the code shows to be asyncio's (from `asyncio.get_running_loop()`,
-`loop.create_future()`, ...; a parameter annotated so or given one at every call in view; an
-attribute every assignment of which gives one); a method name alone is never enough."""
+`functools.partial` or a lambda) or to `add_done_callback` of a thread pool's future, the `run`
+method of a `threading.Thread` subclass, and the module's own functions they call (one level deep) —
+never an `async def`, nor a function the module also calls elsewhere or schedules with
+`call_soon_threadsafe`, nor code that creates or runs its own loop (`asyncio.set_event_loop(loop)`
+alone runs none). Thread code is also what the code declares to be: a plain function that hands
+work to a loop with `loop.call_soon_threadsafe()` or `asyncio.run_coroutine_threadsafe(..., loop)`
+runs off *that* loop (its other calls on that loop, and on asyncio objects when that is the one loop
+in sight, count; not in a branch that excludes the hand-off, nor in a function that checks which
+thread or loop it runs in), and so do the `self` methods only it calls; a function whose name or
+docstring says another thread calls it (`*_threadsafe`, `*_from_thread`, "called from another
+thread") is reported without a fix. The receiver must be one the code shows to be asyncio's (from
+`asyncio.get_running_loop()`, `loop.create_future()`, ...; a parameter annotated so or given one at
+every call in view; a function's return annotation; `loop or asyncio.get_event_loop()` with
+`loop=None`; an attribute every assignment of which gives one, of `self` or of an instance of the
+module's own class); a method name alone is never enough."""
 
 _THREAD_FIX_SAFETY = """\
 ## Fix safety
@@ -41,7 +51,9 @@ Safe when the thread entry is explicit in the same function body: a lambda hande
 thread starter, or a function defined in the body that starts it (the start may sit in a lambda
 nested there) and used nowhere else, so every caller is in view. Otherwise unsafe: a module-level
 function, a method or a helper one call below the entry might also be called from the loop's thread
-by code outside the module, and its loop or future is known only from the call sites in view."""
+by code outside the module, and its loop or future is known only from the call sites in view; so is
+code known to be off the loop only by its hand-offs. No fix where only a name or docstring says the
+code runs in another thread."""
 
 AM301 = Rule(
     code="AM301",
@@ -106,8 +118,9 @@ AM302 = Rule(
     fix_safety="sometimes",
     doc=f"""\
 ## What it does
-Finds `loop.create_task(coro)` and `asyncio.ensure_future(coro, loop=loop)` called from code that
-runs in a worker thread.
+Finds `loop.create_task(coro)`, `asyncio.ensure_future(coro, loop=loop)`, and `asyncio.create_task(coro)`
+or `asyncio.ensure_future(coro)` (on the thread's current loop), called from code that runs in a
+worker thread.
 
 {_THREAD_CODE}
 
@@ -137,7 +150,12 @@ async def main():
 ```
 Only rewritten when the task object is not used (`run_coroutine_threadsafe` returns a
 `concurrent.futures.Future`, not a task), when no `name=`/`context=` is passed and, for
-`ensure_future`, when the argument is a call of the module's own `async def`. An exception the
+`ensure_future`, when the argument is a call of the module's own `async def`. Without a loop in
+the call (`asyncio.create_task(coro)` raises "no running event loop" in a thread that runs none;
+`asyncio.ensure_future(coro)` schedules on the loop `asyncio.set_event_loop` made current there),
+the loop is the one loop in reach of the thread code: the loop the thread's function made current,
+uses, or sees in the function around it, or an attribute of its `self`; no fix when there is not
+exactly one. An exception the
 coroutine raises then ends up in that dropped future instead of being logged as "Task exception was
 never retrieved"; keep the future and check it if that log mattered.
 
@@ -321,7 +339,78 @@ future its start returns, `concurrent.futures.wait`/`as_completed`, `await` of t
 """,
 )
 
-RULES = (AM301, AM302, AM303, AM304, AM305)
+AM306 = Rule(
+    code="AM306",
+    name="loop-primitive-from-thread",
+    summary="`{recv}.{method}()` on an asyncio {what} from a worker thread ({how}); call it on the loop's thread",
+    fix_safety="sometimes",
+    doc=f"""\
+## What it does
+Finds `set()`/`clear()` on an `asyncio.Event`, `put_nowait()`/`get_nowait()` on an `asyncio.Queue`
+(and its LIFO and priority kinds) and `notify()`/`notify_all()` on an `asyncio.Condition` called
+from code that runs in a worker thread, and calls of the module's own methods that do only such
+calls (a `Flag.raise_flag()` whose body is `self._event.set()`).
+
+{_THREAD_CODE}
+
+## Why is this bad?
+asyncio's primitives belong to the loop that runs the coroutines waiting on them and are not
+thread-safe: waking a waiter completes its future with the non-thread-safe `loop.call_soon()`, so
+the waiting coroutine may never wake up (in debug mode the call raises `RuntimeError: Non-thread-safe
+operation invoked on an event loop other than the current one`), and the object's state races with
+the loop. `notify()` also needs the condition's lock, which a thread cannot hold.
+
+## Example
+```python
+import threading
+
+
+async def main():
+    loop = asyncio.get_running_loop()
+    finished = asyncio.Event()
+
+    def work():
+        crunch()
+        finished.set()
+
+    threading.Thread(target=work).start()
+    await finished.wait()
+```
+
+## Use instead
+```python
+import threading
+
+
+async def main():
+    loop = asyncio.get_running_loop()
+    finished = asyncio.Event()
+
+    def work():
+        crunch()
+        loop.call_soon_threadsafe(finished.set)
+
+    threading.Thread(target=work).start()
+    await finished.wait()
+```
+The fix goes through the loop in reach of the thread code: the loop declared code hands work to,
+or else the one loop the function uses, sees in the function around it or holds in an attribute of
+its `self` — no fix when there is not exactly one, since the object's own loop is not known
+otherwise. Only rewritten when the call's value is not used and the object can be repeated; never
+for a condition (`notify` must run under `async with cond:` on the loop, in a coroutine of its own).
+`put_nowait` on a full bounded queue then raises `QueueFull` on the loop (logged by its exception
+handler) instead of in the thread.
+
+{_THREAD_FIX_SAFETY}
+
+## References
+- [Concurrency and multithreading](https://docs.python.org/3/library/asyncio-dev.html#concurrency-and-multithreading)
+- [Synchronization primitives](https://docs.python.org/3/library/asyncio-sync.html)
+- [`loop.call_soon_threadsafe`](https://docs.python.org/3/library/asyncio-eventloop.html#asyncio.loop.call_soon_threadsafe)
+""",
+)
+
+RULES = (AM301, AM302, AM303, AM304, AM305, AM306)
 
 ADAPTER_BASE = "_mirror_asyncio_future"
 ADAPTER_DOC = "Wait for an asyncio future from any thread: a concurrent.futures.Future mirroring it."
@@ -354,7 +443,7 @@ def {name}(future):
 
 # Cheap text tests before any analysis: thread rules need a thread starter and asyncio (every loop or
 # future the rules can tie comes through an asyncio name); AM304 needs a concurrent future's source.
-_THREAD_HINT = re.compile(r"Thread|Timer|to_thread|run_in_executor|start_new|Executor")
+_THREAD_HINT = re.compile(r"(?i)thread|Timer|run_in_executor|Executor")
 _CFUTURE_HINT = re.compile(r"Executor|run_coroutine_threadsafe|concurrent")
 _READ = ("result", "exception")
 _RULE_FOR_METHOD = {
@@ -370,6 +459,14 @@ _RULE_FOR_METHOD = {
     "add_done_callback": AM305,
 }
 _RECEIVERS = {"AM301": (LOOP,), "AM302": (LOOP,), "AM303": ASYNCIO_FUTURES, "AM305": ASYNCIO_FUTURES}
+# AM306: the loop's primitives and the methods that wake their waiters (or race with them)
+_PRIMITIVE_METHODS = {
+    EVENT: ("set", "clear"),
+    QUEUE: ("put_nowait", "get_nowait"),
+    CONDITION: ("notify", "notify_all"),
+}
+_CREATE_TASK = ("asyncio.create_task", "asyncio.tasks.create_task")
+_ENSURE_FUTURE = ("asyncio.ensure_future", "asyncio.tasks.ensure_future")
 
 
 def check(src: SourceFile) -> list[Finding]:
@@ -390,11 +487,13 @@ class _Checker:
         self.asyncio = self._module("asyncio")
         self.findings: list[Finding] = []
         self._adapter: Optional[tuple[str, bool]] = None
+        self._loops: dict[int, list[str]] = {}
 
     def run(self) -> list[Finding]:
         for code in self.flow.code.values():
             for call in self.flow.calls_in.get(id(code.node), ()):
-                self._thread_call(call, code)
+                if self.flow.off_loop(call, code):
+                    self._thread_call(call, code)
         for node in self.semantic.nodes(ast.Await):
             if self.kinds.of(node.value) == CFUTURE:
                 fix = Fix("wrap_future", "safe", self._asyncio_params()) if self.asyncio else None
@@ -406,21 +505,30 @@ class _Checker:
         safety = "safe" if code.explicit else "unsafe"
         statement = isinstance(self.semantic.parent(call), ast.Expr)
         plain = _plain_args(call)
-        if self.semantic.qualname(func) in ("asyncio.ensure_future", "asyncio.tasks.ensure_future"):
-            loop = next((k.value for k in call.keywords if k.arg == "loop"), None)
-            if loop is not None and self.kinds.of(loop) == LOOP:
-                ok = statement and self.asyncio and len(call.args) == 1 and len(call.keywords) == 1
-                ok = ok and _repeatable(loop) and self._calls_coroutine_function(call.args[0])
-                fix = Fix("run_coroutine_threadsafe", safety, self._asyncio_params()) if ok else None
-                self._report(call, AM302, fix, code, _short(loop), "ensure_future")
+        qual = self.semantic.qualname(func)
+        if qual in _ENSURE_FUTURE or qual in _CREATE_TASK:
+            self._module_task(call, code, qual in _CREATE_TASK, safety, statement)
             return
         if not isinstance(func, ast.Attribute):
             return
         method, recv = func.attr, func.value
+        kind = self._receiver(recv, code)
+        primitive = kind if method in _PRIMITIVE_METHODS.get(kind, ()) else None
+        wrapped = None if primitive else self._wrapper(func, code)
+        if primitive or wrapped:
+            what = primitive or f"{wrapped} (through `{method}()`)"
+            loop = self._loop_in_reach(code)
+            fix = None
+            if statement and plain and _repeatable(recv) and loop and primitive != CONDITION:
+                fix = Fix("defer", safety, {"loop": "given", "expr": loop})
+            note = "; no fix: `notify` needs the lock, held on the loop" if primitive == CONDITION else (
+                "" if fix or not statement or not plain or not _repeatable(recv) else
+                "; no fix: no one loop in reach owns it")
+            self._report(call, AM306, fix, code, what=what, note=note)
+            return
         rule = _RULE_FOR_METHOD.get(method)
         if rule is None or (method in _READ and (call.args or call.keywords)):
             return
-        kind = self.kinds.of(recv)
         if kind not in _RECEIVERS[rule.code] or (kind == TASK and method in ("set_result", "set_exception")):
             return
         fix = None
@@ -441,6 +549,102 @@ class _Checker:
             # call_later/call_at through the loop itself; the rest through the future's loop
             fix = Fix("defer", safety, {"loop": "receiver" if rule is AM301 else "get_loop"})
         self._report(call, rule, fix, code)
+
+    def _module_task(self, call: ast.Call, code: ThreadCode, create: bool, safety: str, statement: bool) -> None:
+        """``asyncio.ensure_future(coro, loop=loop)`` on a loop of the code's; ``asyncio.create_task(coro)``
+        and ``asyncio.ensure_future(coro)`` on the current loop of a thread that runs none."""
+        method = "create_task" if create else "ensure_future"
+        loop = None if create else next((k.value for k in call.keywords if k.arg == "loop"), None)
+        if loop is not None:
+            if self._receiver(loop, code) == LOOP:
+                ok = statement and self.asyncio and len(call.args) == 1 and len(call.keywords) == 1
+                ok = ok and _repeatable(loop) and self._calls_coroutine_function(call.args[0])
+                fix = Fix("run_coroutine_threadsafe", safety, self._asyncio_params()) if ok else None
+                self._report(call, AM302, fix, code, _short(loop), method)
+            return
+        if code.restricted or any(k.arg == "loop" for k in call.keywords):
+            return  # off one loop only: the thread may well run a loop of its own
+        reach = self._loop_in_reach(code)
+        ok = statement and self.asyncio and reach and len(call.args) == 1 and not call.keywords
+        ok = ok and (create or self._calls_coroutine_function(call.args[0]))
+        fix = Fix("run_coroutine_threadsafe", safety, {**self._asyncio_params(), "loop": reach}) if ok else None
+        self._report(call, AM302, fix, code, "asyncio", method)
+
+    def _receiver(self, recv: ast.expr, code: ThreadCode) -> Optional[str]:
+        """The kind of a receiver in thread code. Declared thread code is off its declared loops only:
+        one of them is the loop; another loop may be the thread's own, and so may an asyncio object
+        unless the declared loop is the one loop in sight."""
+        if not code.restricted:
+            return self.kinds.of(recv)
+        if self.flow.is_declared(recv, code):
+            return LOOP
+        kind = self.kinds.of(recv)
+        return kind if kind not in (None, LOOP) and len(self._loops_of(code)) == 1 else None
+
+    def _loops_of(self, code: ThreadCode) -> list[str]:
+        """The loops thread code has in reach, by their text: for declared code its declared loops and
+        any other loop its body uses; else the loops its body uses, those of the functions around it
+        (names it does not rebind) and the loop attributes of its ``self``."""
+        key = id(code.node)
+        if key not in self._loops:
+            found = {ast.unparse(d): None for d in code.declared}
+            for node in ast.walk(code.node):
+                if (isinstance(node, (ast.Name, ast.Attribute)) and type(node.ctx) is ast.Load and _repeatable(node)
+                        and self.flow.region(node) is code.node and self.kinds.of(node) == LOOP):
+                    found[ast.unparse(node)] = None
+            if not code.restricted:
+                found.update(dict.fromkeys(self._outer_loops(code.node)))
+            self._loops[key] = list(found)
+        return self._loops[key]
+
+    def _outer_loops(self, func: ast.AST) -> list[str]:
+        own = self.semantic.scope_for(func)
+        if own is None:
+            return []
+        found = []
+        scope = own.parent
+        while scope is not None and scope.is_function:
+            for name, bindings in scope.bindings.items():
+                if name not in own.bindings and self.kinds.bindings_kind(bindings) == LOOP:
+                    found.append(name)
+            scope = scope.parent
+        params = [*func.args.posonlyargs, *func.args.args] if isinstance(func, ast.FunctionDef) else []
+        owner = self.semantic.parent(func)
+        if params and isinstance(owner, ast.ClassDef) and not func.decorator_list:
+            me = params[0].arg
+            found += [f"{me}.{name}" for name in self.kinds.attributes(owner) if self.kinds.attribute_kind(owner, name) == LOOP]
+        return found
+
+    def _loop_in_reach(self, code: ThreadCode) -> Optional[str]:
+        """The one loop thread code has in reach (its text), if there is exactly one."""
+        loops = self._loops_of(code)
+        return loops[0] if len(loops) == 1 else None
+
+    def _wrapper(self, func: ast.Attribute, code: ThreadCode) -> Optional[str]:
+        """What primitive ``obj.method`` touches when it is a plain method of the module's own class
+        whose body only sets, clears or feeds asyncio events and queues of its instance (and that is
+        not thread code itself, where its own calls are reported)."""
+        owner = instance_class(self.semantic, func.value) or self.kinds.class_of(func.value)
+        if owner is None or (code.restricted and len(self._loops_of(code)) != 1):
+            return None
+        found = [m for m in owner.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m.name == func.attr]
+        if len(found) != 1 or not isinstance(found[0], ast.FunctionDef) or found[0].decorator_list:
+            return None
+        method = found[0]
+        body = method.body[1:] if ast.get_docstring(method) is not None else method.body
+        if not body or id(method) in self.flow.code:
+            return None
+        kinds = set()
+        for stmt in body:
+            call = stmt.value if isinstance(stmt, ast.Expr) else None
+            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                    and isinstance(call.func.value, ast.Attribute) and instance_class(self.semantic, call.func.value.value)):
+                return None
+            kind = self.kinds.of(call.func.value)
+            if kind not in (EVENT, QUEUE) or call.func.attr not in _PRIMITIVE_METHODS[kind]:
+                return None
+            kinds.add(kind)
+        return " and ".join(sorted(kinds))
 
     def _module(self, module: str) -> Optional[tuple[str, bool]]:
         """(name, already imported) to reach ``module`` at module level; None when no name is safe."""
@@ -554,11 +758,13 @@ class _Checker:
         return None
 
     def _report(self, node: ast.expr, rule: Rule, fix: Optional[Fix], code: Optional[ThreadCode] = None,
-                recv: Optional[str] = None, method: Optional[str] = None, note: str = "") -> None:
+                recv: Optional[str] = None, method: Optional[str] = None, note: str = "", what: str = "") -> None:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             recv = recv or _short(node.func.value)
             method = method or node.func.attr
-        message = rule.summary.format(recv=recv, method=method, how=code.how if code else "") + note
+        if code is not None and code.named:
+            fix, note = None, "; no fix: only its name or docstring says it runs in another thread"
+        message = rule.summary.format(recv=recv, method=method, how=code.how if code else "", what=what) + note
         src = self.src
         self.findings.append(
             Finding(
@@ -672,7 +878,10 @@ def _mend_call(call: "cst.Call", fix: Fix) -> "cst.BaseExpression":
     if fix.action == "run_coroutine_threadsafe":
         positional = [a.value for a in call.args if a.keyword is None]
         named = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
-        loop = named["loop"] if "loop" in named else func.value  # ensure_future(c, loop=l) / l.create_task(c)
+        if "loop" in fix.params:  # asyncio.create_task(c): the loop in reach
+            loop = cst.parse_expression(fix.params["loop"])
+        else:  # ensure_future(c, loop=l) / l.create_task(c)
+            loop = named["loop"] if "loop" in named else func.value
         return cst.Call(
             func=_attr(cst.Name(fix.params["asyncio"]), "run_coroutine_threadsafe"),
             args=[cst.Arg(positional[0], comma=comma), cst.Arg(loop)],
@@ -682,7 +891,10 @@ def _mend_call(call: "cst.Call", fix: Fix) -> "cst.BaseExpression":
         return call.with_changes(func=func.with_changes(attr=cst.Name(fix.params["attr"])))
     if fix.action == "defer":
         recv = func.value
-        loop = recv if fix.params["loop"] == "receiver" else cst.Call(func=_attr(recv.deep_clone(), "get_loop"))
+        if fix.params["loop"] == "given":
+            loop = cst.parse_expression(fix.params["expr"])
+        else:
+            loop = recv if fix.params["loop"] == "receiver" else cst.Call(func=_attr(recv.deep_clone(), "get_loop"))
         first = cst.Arg(value=_attr(recv.deep_clone(), func.attr.value),
                         comma=comma if call.args else cst.MaybeSentinel.DEFAULT)
         return call.with_changes(func=_attr(loop, "call_soon_threadsafe"), args=[first, *call.args])

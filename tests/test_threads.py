@@ -833,3 +833,124 @@ def _kind(code: str, flow: bool = False) -> str | None:
 )
 def test_receiver_kinds(code: str, kind: str | None) -> None:
     assert _kind(code, flow="threading" in code) == kind
+
+
+def _plans(code: str) -> list[tuple[str, int, str | None, dict | None]]:
+    src = SourceFile.from_bytes("m.py", textwrap.dedent(code).encode())
+    return [(f.rule, f.line, f.fix.safety if f.fix else None, f.fix.params if f.fix else None)
+            for f in threads_family.check(src)]
+
+
+DECLARED = """
+import asyncio
+class Bridge:
+    def __init__(self, loop: asyncio.AbstractEventLoop, other: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.other = other
+        self.ready = asyncio.Event()
+        self.fut = loop.create_future()
+    def on_event(self, x):
+        self.loop.call_soon_threadsafe(print, x)
+{body}"""
+
+
+@pytest.mark.parametrize(
+    "body, found",
+    [
+        # the declared loop, its event (the one loop in sight) and future
+        ("        self.loop.call_soon(print)\n        self.ready.set()\n        self.fut.cancel()\n",
+         [("AM301", 11, "unsafe", {"attr": "call_soon_threadsafe"}),
+          ("AM306", 12, "unsafe", {"loop": "given", "expr": "self.loop"}),
+          ("AM303", 13, "unsafe", {"loop": "get_loop"})]),
+        # another loop may be the thread's own; with it in sight, so may the event be
+        ("        self.other.call_soon(print)\n        self.ready.set()\n", []),
+        # a module-level task on the current loop: the thread may run a loop of its own
+        ("        asyncio.create_task(asyncio.sleep(0))\n", []),
+        # a task on the declared loop
+        ("        asyncio.ensure_future(asyncio.sleep(0), loop=self.loop)\n", [("AM302", 11, None, None)]),
+    ],
+    ids=["same-loop", "other-loop", "current-loop-task", "declared-loop-task"],
+)
+def test_declared_code_is_off_its_own_loop_only(body: str, found: list) -> None:
+    assert _plans(DECLARED.format(body=body)) == found
+
+
+PRIMITIVES = """
+import asyncio, threading
+async def main(q: asyncio.Queue):
+    loop = asyncio.get_running_loop()
+    ev = asyncio.Event()
+    cond = asyncio.Condition()
+    def w():
+{body}
+    threading.Thread(target=w).start()
+"""
+
+
+@pytest.mark.parametrize(
+    "body, found",
+    [
+        ("        ev.set()\n        ev.clear()\n        q.put_nowait(1)",
+         [("AM306", 8, "safe", {"loop": "given", "expr": "loop"}), ("AM306", 9, "safe", {"loop": "given", "expr": "loop"}),
+          ("AM306", 10, "safe", {"loop": "given", "expr": "loop"})]),
+        # the value is used; a condition needs its lock
+        ("        print(q.get_nowait())\n        cond.notify_all()", [("AM306", 8, None, None), ("AM306", 9, None, None)]),
+        # two loop expressions in reach (the same loop, but that is not known): which one owns the event?
+        ("        mine = loop\n        mine.call_soon(print)\n        ev.set()",
+         [("AM301", 9, "safe", {"attr": "call_soon_threadsafe"}), ("AM306", 10, None, None)]),
+        # a threading.Event, an asyncio object made in the thread
+        ("        threading.Event().set()\n        e = asyncio.Event()\n        e.set()", []),
+    ],
+    ids=["fixed", "no-fix", "two-loops", "not-the-loops"],
+)
+def test_primitives_from_a_thread(body: str, found: list) -> None:
+    assert _plans(PRIMITIVES.format(body=body)) == found
+
+
+def test_no_fix_without_exactly_one_loop_in_reach() -> None:
+    code = PRIMITIVES.replace("    cond = asyncio.Condition()\n", "    spare = asyncio.get_running_loop()\n")
+    assert _plans(code.format(body="        ev.set()")) == [("AM306", 8, None, None)]
+
+
+WRAPPER = """
+import asyncio
+class Flag:
+    def __init__(self):
+        self._ev = asyncio.Event()
+        self._q = asyncio.Queue()
+    def wave(self):
+        'Wake the waiters.'
+        self._ev.set()
+        self._q.put_nowait(1)
+    def log(self):
+        self._ev.set()
+        print("waved")
+class Job:
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.flag = Flag()
+    def work(self):
+{body}
+    async def run(self):
+        await self.loop.run_in_executor(None, self.work)
+"""
+
+
+@pytest.mark.parametrize(
+    "body, found",
+    [
+        ("        self.flag.wave()", [("AM306", 19, "unsafe", {"loop": "given", "expr": "self.loop"})]),
+        ("        self.flag.log()", []),  # does more than wake
+    ],
+)
+def test_own_methods_that_only_wake(body: str, found: list) -> None:
+    assert _plans(WRAPPER.format(body=body)) == found
+
+
+def test_named_thread_code_is_reported_without_fix() -> None:
+    code = "import asyncio\nclass M:\n    def __init__(self, loop: asyncio.AbstractEventLoop):\n        self.loop = loop\n" \
+           "    def post_threadsafe(self, x):\n        self.loop.call_soon(print, x)\n"
+    src = SourceFile.from_bytes("m.py", code.encode())
+    [finding] = threads_family.check(src)
+    assert (finding.rule, finding.fix) == ("AM301", None)
+    assert finding.message.endswith("no fix: only its name or docstring says it runs in another thread")
