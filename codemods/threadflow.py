@@ -19,7 +19,8 @@ not run the loop it is given.
 
 Thread code is also what the code *declares* to be: a plain function that hands work to a loop with
 ``loop.call_soon_threadsafe(...)`` or ``asyncio.run_coroutine_threadsafe(..., loop)`` runs off that
-loop's thread (a framework's, a device's or a server's thread calls it), and so do the ``self``
+loop's thread (a framework's, a device's or a server's thread calls it) — unless it is a signal
+handler (``signal.signal``), or only wakes the loop (``call_soon_threadsafe(lambda: None)``) — and so do the ``self``
 methods only it calls (of the same class, for ``self.<attr>`` loops). Such code is only known to be
 off *that* loop: ``declared`` holds its loop expressions, and a call in a branch that excludes the
 handing-off call, or under a test of the current thread or loop, does not count (``off_loop``).
@@ -377,7 +378,7 @@ class ThreadFlow:
                 continue
             handoffs = [(c, loop) for c in self.calls_in.get(id(func), ()) for loop in [self._handoff(c)] if loop is not None]
             named = bool(_THREAD_NAME.search(func.name) or _THREAD_DOC.search(ast.get_docstring(func) or ""))
-            if not (handoffs or named) or self._runs_own_loop(func) or self._probes(func):
+            if not (handoffs or named) or self._runs_own_loop(func) or self._probes(func) or self._signal_handler(func):
                 continue
             code = entries.get(id(func))
             if code is None:
@@ -391,10 +392,23 @@ class ThreadFlow:
         ``asyncio.run_coroutine_threadsafe(coro, L)`` — when ``L`` is a name or attributes on one."""
         loop: Optional[ast.expr] = None
         if isinstance(call.func, ast.Attribute) and call.func.attr == "call_soon_threadsafe":
+            if call.args and isinstance(call.args[0], ast.Lambda) and isinstance(call.args[0].body, ast.Constant):
+                return None  # ``call_soon_threadsafe(lambda: None)`` only wakes the loop up (from a signal handler...)
             loop = call.func.value
         elif self.semantic.qualname(call.func) in _RUN_COROUTINE_THREADSAFE:
             loop = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "loop"), None)
         return loop if loop is not None and _chain(loop) else None
+
+    def _signal_handler(self, func: ast.AST) -> bool:
+        """Whether the function is handed to ``signal.signal`` (directly or through ``functools.partial``):
+        a signal handler runs in the main thread, between two steps of the loop running there."""
+        for ref in self._refs.get(id(func), ()):
+            node, up = ref.node, self.semantic.parent(ref.node)
+            while isinstance(up, ast.Call) and node in up.args and self.semantic.qualname(up.func) == "functools.partial":
+                node, up = up, self.semantic.parent(up)
+            if isinstance(up, ast.Call) and node in up.args and self.semantic.qualname(up.func) == "signal.signal":
+                return True
+        return False
 
     def _probes(self, func: ast.AST) -> bool:
         """Whether a function asks which thread or loop it runs in (``threading.get_ident()``,

@@ -37,7 +37,8 @@ alone runs none). Thread code is also what the code declares to be: a plain func
 work to a loop with `loop.call_soon_threadsafe()` or `asyncio.run_coroutine_threadsafe(..., loop)`
 runs off *that* loop (its other calls on that loop, and on asyncio objects when that is the one loop
 in sight, count; not in a branch that excludes the hand-off, nor in a function that checks which
-thread or loop it runs in), and so do the `self` methods only it calls; a function whose name or
+thread or loop it runs in, nor in a signal handler or where the hand-off only wakes the loop up with
+`call_soon_threadsafe(lambda: None)`), and so do the `self` methods only it calls; a function whose name or
 docstring says another thread calls it (`*_threadsafe`, `*_from_thread`, "called from another
 thread") is reported without a fix. The receiver must be one the code shows to be asyncio's (from
 `asyncio.get_running_loop()`, `loop.create_future()`, ...; a parameter annotated so or given one at

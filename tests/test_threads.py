@@ -757,6 +757,11 @@ def _flow(code: str) -> dict[str, tuple[bool, bool, bool, list[str]]]:
         ("async def on(loop):\n    loop.call_soon_threadsafe(print)\n", {}),
         ("import functools\n@functools.cache\ndef on(loop):\n    loop.call_soon_threadsafe(print)\n", {}),
         ("def on(loop, other):\n    loop.call_soon_threadsafe(print)\n    other.run_forever()\n", {}),
+        # a signal handler runs on the main thread; waking the loop up hands no work over
+        ("import functools, signal\nclass R:\n    def on_int(self, n, f, task):\n        task.cancel()\n"
+         "        self.loop.call_soon_threadsafe(print)\n    def run(self, t):\n"
+         "        signal.signal(signal.SIGINT, functools.partial(self.on_int, task=t))\n", {}),
+        ("def on(loop, task):\n    task.cancel()\n    loop.call_soon_threadsafe(lambda: None)\n", {}),
         # the name or the docstring says so
         ("def post_threadsafe(loop):\n    pass\n", {"post_threadsafe": (False, False, True, [])}),
         ("def post(loop):\n    'Called from another thread.'\n", {"post": (False, False, True, [])}),
@@ -773,7 +778,7 @@ def _flow(code: str) -> dict[str, tuple[bool, bool, bool, list[str]]]:
          "threading.Thread(target=w)\n", {}),
     ],
     ids=["call_soon_threadsafe", "run_coroutine_threadsafe", "param-loop-helper", "thread-check", "loop-check",
-         "async", "decorated", "own-loop", "name", "docstring", "not-threadsafe-docstring", "executor-callback",
+         "async", "decorated", "own-loop", "signal-handler", "wake-up", "name", "docstring", "not-threadsafe-docstring", "executor-callback",
          "asyncio-callback", "set_event_loop", "new_event_loop"],
 )
 def test_declared_thread_code(code: str, expected: dict) -> None:
