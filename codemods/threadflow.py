@@ -53,11 +53,11 @@ _RUN_COROUTINE_THREADSAFE = {"asyncio.run_coroutine_threadsafe", "asyncio.tasks.
 # Functions whose name or docstring says another thread calls them.
 _THREAD_NAME = re.compile(r"_(threadsafe|thread_safe|from_thread|from_threads|from_other_thread|from_any_thread)$")
 _THREAD_DOC = re.compile(
-    r"\b(called|invoked|run|runs|used|call(ed)? it|safe to call)\b[^.]{0,40}?\bfrom (an)?other thread"
-    r"|\bfrom (another|a different|any|other|a (worker|background|separate|non-asyncio)) thread"
-    r"|(?<!not )(?<!non-)(?<!non)\b(is |are )thread-?safe\b",
+    r"\bfrom (another|a different|any|other|an?(other)? (worker|background|separate|non-asyncio)) threads?\b"
+    r"|\b(is|are) thread-?safe\b",
     re.IGNORECASE,
 )
+_NEGATION = re.compile(r"\b(not|never|unsafe)\b|n't\b", re.IGNORECASE)
 # Calls that ask which thread or loop the code runs in.
 _PROBES = {"get_ident", "get_native_id", "current_thread", "currentThread", "main_thread", "get_running_loop",
            "_get_running_loop", "get_event_loop"}
@@ -377,7 +377,7 @@ class ThreadFlow:
             if any(not (isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod")) for d in func.decorator_list):
                 continue
             handoffs = [(c, loop) for c in self.calls_in.get(id(func), ()) for loop in [self._handoff(c)] if loop is not None]
-            named = bool(_THREAD_NAME.search(func.name) or _THREAD_DOC.search(ast.get_docstring(func) or ""))
+            named = bool(_THREAD_NAME.search(func.name) or _says_other_thread(ast.get_docstring(func) or ""))
             if not (handoffs or named) or self._runs_own_loop(func) or self._probes(func) or self._signal_handler(func):
                 continue
             code = entries.get(id(func))
@@ -468,6 +468,13 @@ class ThreadFlow:
             if isinstance(call.func, ast.Attribute) and call.func.attr in _OWN_LOOP_METHODS:
                 return True
         return False
+
+
+def _says_other_thread(doc: str) -> bool:
+    """Whether a sentence of a docstring says other threads call the function ("called from another
+    thread", "this method is threadsafe"), and does not say they must not ("not safe to call from
+    other threads")."""
+    return any(_THREAD_DOC.search(s) and not _NEGATION.search(s) for s in re.split(r"\.\s", doc))
 
 
 def _callee(call: ast.Call) -> str:

@@ -766,6 +766,9 @@ def _flow(code: str) -> dict[str, tuple[bool, bool, bool, list[str]]]:
         ("def post_threadsafe(loop):\n    pass\n", {"post_threadsafe": (False, False, True, [])}),
         ("def post(loop):\n    'Called from another thread.'\n", {"post": (False, False, True, [])}),
         ("def post(loop):\n    'This function is not threadsafe and must run in the loop.'\n", {}),
+        ("def post(loop):\n    'Schedules it. Note that it is not safe to call this from other threads.'\n", {}),
+        ("def post(loop):\n    'Schedules it. This might be run from a separate thread.'\n",
+         {"post": (False, False, True, [])}),
         # done-callbacks of a thread pool's futures run in its worker; an asyncio future's on the loop
         ("from concurrent.futures import ThreadPoolExecutor\nasync def m(fut):\n    def cb(f):\n        pass\n"
          "    with ThreadPoolExecutor() as ex:\n        job = ex.submit(print)\n        job.add_done_callback(cb)\n",
@@ -778,7 +781,7 @@ def _flow(code: str) -> dict[str, tuple[bool, bool, bool, list[str]]]:
          "threading.Thread(target=w)\n", {}),
     ],
     ids=["call_soon_threadsafe", "run_coroutine_threadsafe", "param-loop-helper", "thread-check", "loop-check",
-         "async", "decorated", "own-loop", "signal-handler", "wake-up", "name", "docstring", "not-threadsafe-docstring", "executor-callback",
+         "async", "decorated", "own-loop", "signal-handler", "wake-up", "name", "docstring", "not-threadsafe-docstring", "not-from-threads-docstring", "separate-thread-docstring", "executor-callback",
          "asyncio-callback", "set_event_loop", "new_event_loop"],
 )
 def test_declared_thread_code(code: str, expected: dict) -> None:
