@@ -35,10 +35,9 @@ def _code_fingerprint() -> str:
     h.update(f"{_FORMAT}:{sys.version}".encode())
     for package in _PACKAGES:
         folder = Path(next(iter(importlib.util.find_spec(package).submodule_search_locations)))
-        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-            if entry.name.endswith(".py"):
-                st = entry.stat()
-                h.update(f"{package}/{entry.name}:{st.st_size}:{st.st_mtime_ns}".encode())
+        for path in sorted(folder.rglob("*.py")):  # the subpackages too (semantic/, the rule families)
+            st = path.stat()
+            h.update(f"{package}/{path.relative_to(folder).as_posix()}:{st.st_size}:{st.st_mtime_ns}".encode())
     return h.hexdigest()
 
 

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterable, TypeVar
 
-from asyncmend.codemods import noqa, unawaited_family
 from asyncmend.codemods.external import ExternalResolver
+from asyncmend.codemods.family import Family
 from asyncmend.codemods.index import ProjectIndex
-from asyncmend.codemods.registry import ALL_RULES, FAMILIES, REWRITERS
+from asyncmend.codemods.registry import ALL_RULES, FAMILIES
 from asyncmend.codemods.summary import ModuleSummary, summarize, summary_from_json, summary_to_json
 
 from .cache import AnalysisCache
@@ -45,6 +45,12 @@ STDIN = "-"
 # A progress display: called with a label and a total, gives a context manager whose value (if not
 # None) has ``update(n)``; click.progressbar fits.
 Progress = Callable[[str, int], ContextManager[Any]]
+
+# The rules judged after a file's other findings (AM001): never given a ``noqa`` of their own.
+JUDGED = frozenset(code for family in FAMILIES if family.judge is not None for code in family.codes)
+
+# A family that keeps positions (edits only comments) rewrites first; the rest in the registry's order.
+REWRITE_ORDER = tuple(sorted(FAMILIES, key=lambda family: not family.keeps_positions))
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -147,7 +153,7 @@ def _analyze_source(
             summary = summarize(src, module, is_package, with_calls=not index_only)
             if index_only:
                 return _Analysis(src.path, summary, skipped=True)
-            findings = [f for family in FAMILIES if hasattr(family, "check") for f in family.check(src)]
+            findings = [f for family in FAMILIES if family.check is not None for f in family.check(src)]
     except AsyncmendError as exc:
         return _Analysis(src.path, error=str(exc))
     except RecursionError:
@@ -369,9 +375,10 @@ def _filter(analysis: _Analysis, found: Iterable[Finding], settings: Settings) -
     enabled = enabled_rules(settings, ALL_RULES, analysis.path)
     found = [f for f in found if f.rule in enabled]
     kept = [f for f in found if not is_suppressed(f.line, f.rule, analysis.noqa, f.name)]
-    if noqa.AM001.code in enabled and analysis.directives:
-        text = analysis.source.text if analysis.source is not None else None
-        kept += noqa.unused(analysis.path, analysis.directives, text, found, enabled, ALL_RULES)
+    for family in FAMILIES:
+        if family.judge is not None and family.codes & enabled and analysis.directives:
+            text = analysis.source.text if analysis.source is not None else None
+            kept += family.judge(analysis.path, analysis.directives, text, found, enabled, ALL_RULES)
     return sorted(kept, key=lambda f: (f.line, f.col, f.rule))
 
 
@@ -419,7 +426,10 @@ def _findings(analysis: _Analysis, index: ProjectIndex, settings: Settings) -> l
     if analysis.summary is None:
         return []
     settings = settings.for_path(analysis.path)
-    found = [*analysis.findings, *unawaited_family.resolve(analysis.summary, index, settings.unawaited_fix)]
+    found = [*analysis.findings]
+    for family in FAMILIES:
+        if family.resolve is not None:
+            found += family.resolve(analysis.summary, index, settings)
     if analysis.legacy:
         found = [_without_fix(f, LEGACY_NO_FIX) if f.fix is not None else f for f in found]
     return _filter(analysis, found, settings)
@@ -502,9 +512,9 @@ def _rewrite(src: SourceFile, original, findings: list[Finding]) -> str:
 
     A LibCST transform rebuilds every node, so a family's targets are located in a module parsed from
     the text it is given. Positions from the analysis hold for the original text only: a family that
-    comes after a change finds its mistakes again in the new text (per-file families can), keeping
+    comes after a change finds its mistakes again in the new text (those with a ``check`` can), keeping
     those of the rules, fix safeties and lines (``noqa``) that were chosen in the first place. A family
-    that edits only comments (``KEEPS_POSITIONS``, AM001's) moves no code, so the positions still hold.
+    that edits only comments (``keeps_positions``, AM001's) moves no code, so the positions still hold.
     """
     from libcst.codemod import CodemodContext
     from libcst.codemod.visitors import AddImportsVisitor
@@ -514,20 +524,19 @@ def _rewrite(src: SourceFile, original, findings: list[Finding]) -> str:
     context = CodemodContext(filename=src.path)
     module, text = original, src.text
     moved = False  # whether code has moved since the analysis
-    for family in REWRITERS:
-        codes = {rule.code for rule in family.RULES}
-        mine = [f for f in findings if f.rule in codes]
+    for family in REWRITE_ORDER:
+        mine = [f for f in findings if f.rule in family.codes]
         if not mine:
             continue
         if moved:
-            if not hasattr(family, "check"):
+            if family.check is None:
                 continue  # not found again here; the next run fixes it
             mine = _found_again(family, SourceFile(src.path, src.raw, text, src.encoding, src.bom), mine)
             if not mine:
                 continue
             module = _parse_cst(text)
         module = family.rewrite(module, mine, Locator(module), context)
-        moved = moved or (module.code != text and not getattr(family, "KEEPS_POSITIONS", False))
+        moved = moved or (module.code != text and not family.keeps_positions)
         text = module.code
     if context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
         module = AddImportsVisitor(context).transform_module(module)
@@ -535,7 +544,7 @@ def _rewrite(src: SourceFile, original, findings: list[Finding]) -> str:
     return text
 
 
-def _found_again(family, src: SourceFile, chosen: list[Finding]) -> list[Finding]:
+def _found_again(family: Family, src: SourceFile, chosen: list[Finding]) -> list[Finding]:
     rules = {f.rule for f in chosen}
     safeties = {f.fix.safety for f in chosen if f.fix is not None}
     table = suppressions(src.text)
@@ -599,7 +608,7 @@ def add_noqa(paths: list[str], settings: Settings, progress: Progress | None = N
     for r in run.files:
         wanted: dict[int, list[str]] = {}
         for f in r.findings:
-            if f.rule != noqa.AM001.code:
+            if f.rule not in JUDGED:
                 wanted.setdefault(f.line, []).append(f.rule)
         if not wanted or r.error:
             continue

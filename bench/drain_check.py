@@ -1,8 +1,8 @@
-"""Time the drain family's detection (``drain_family.check``) over a tree of Python files.
+"""Time the drain family's detection (``DRAIN.check``) over a tree of Python files.
 
     python bench/drain_check.py /path/to/tree
 
-Files are read and parsed with ``ast`` first; only ``drain_family.check`` is timed. Prints the total, the
+Files are read and parsed with ``ast`` first; only ``DRAIN.check`` is timed. Prints the total, the
 number of findings, and the three slowest files.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import time
 
 from asyncmend.model import AsyncmendError
 from asyncmend.source import SourceFile
-from asyncmend.codemods import drain_family
+from asyncmend.codemods.registry import DRAIN
 
 
 def main(root: str) -> None:
@@ -29,10 +29,10 @@ def main(root: str) -> None:
     timings, found = [], 0
     for src in sources:
         began = time.perf_counter()
-        found += len(drain_family.check(src))
+        found += len(DRAIN.check(src))
         timings.append((time.perf_counter() - began, src.path))
     total = sum(t for t, _ in timings)
-    print(f"{len(sources)} files, {size:.1f} MB: drain_family.check {total * 1000:.0f} ms, {found} findings")
+    print(f"{len(sources)} files, {size:.1f} MB: DRAIN.check {total * 1000:.0f} ms, {found} findings")
     for took, path in sorted(timings, reverse=True)[:3]:
         print(f"  {took * 1000:.0f} ms  {path}")
 

@@ -34,9 +34,13 @@ MODULES = {
     "suppress": ("asyncmend/suppress.py", ["tests/test_suppression.py", "tests/test_editing.py", "tests/test_cli_ruff.py"]),
     "source": ("asyncmend/source.py", ["tests/test_source.py", "tests/test_atomic_write.py", "tests/test_editing.py",
                                        "tests/test_precision.py"]),
-    "cancels": ("asyncmend/codemods/cancels.py", ["tests/test_cancel_filters.py", "tests/test_drain.py"]),
-    "unawaited": ("asyncmend/codemods/unawaited_family.py", ["tests/test_fix_safety.py", "tests/test_rebinding.py"]),
-    "threadflow": ("asyncmend/codemods/threadflow.py", ["tests/test_threads.py"]),
+    "cancels": ("asyncmend/codemods/drain/cancels.py", ["tests/test_cancel_filters.py", "tests/test_drain.py"]),
+    "unawaited": ("asyncmend/codemods/unawaited/resolver.py", ["tests/test_fix_safety.py", "tests/test_rebinding.py"]),
+    "am101": ("asyncmend/codemods/unawaited/am101_unawaited_coroutine.py",
+              ["tests/test_fix_safety.py", "tests/test_rebinding.py"]),
+    "am102": ("asyncmend/codemods/unawaited/am102_coroutine_called_sync.py",
+              ["tests/test_fix_safety.py", "tests/test_rebinding.py"]),
+    "threadflow": ("asyncmend/codemods/threads/threadflow.py", ["tests/test_threads.py"]),
 }
 
 CONFIG = """\

@@ -9,7 +9,7 @@ import traceback
 
 from asyncmend.model import AsyncmendError
 from asyncmend.source import SourceFile
-from asyncmend.codemods import threads_family
+from asyncmend.codemods.registry import THREADS
 
 
 def main(paths):
@@ -28,7 +28,7 @@ def main(paths):
         size += len(src.raw)
         t = time.perf_counter()
         try:
-            found.extend(threads_family.check(src))
+            found.extend(THREADS.check(src))
         except Exception:
             crashed += 1
             print("CRASH", path)
@@ -36,7 +36,7 @@ def main(paths):
         check += time.perf_counter() - t
     for f in found:
         print(f"{f.path}:{f.line}:{f.col}: {f.rule} {f.message} [{f.fix.safety if f.fix else 'no fix'}]")
-    print(f"{len(files)} files, {size / 1e6:.1f} MB; ast.parse {parse:.1f}s; threads_family.check {check:.1f}s; "
+    print(f"{len(files)} files, {size / 1e6:.1f} MB; ast.parse {parse:.1f}s; THREADS.check {check:.1f}s; "
           f"{len(found)} findings; {crashed} crashes")
 
 

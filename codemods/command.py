@@ -1,5 +1,6 @@
-"""What the rule families' LibCST codemod commands share (``drain.DrainCommand``, ...), for
-``python -m libcst.tool codemod``.
+"""The rule families as LibCST codemod commands, for ``python -m libcst.tool codemod``: one ordinary class
+a family (``DrainCommand``, ...), which users name through the family's folder
+(``asyncmend.codemods.drain.DrainCommand``: the folder hands it out on demand).
 
     python -m libcst.tool codemod -x asyncmend.codemods.unawaited.UnawaitedCommand --no-format src/
 
@@ -18,14 +19,13 @@ index covers every file of that run, as ``asyncmend check`` with the same paths 
 once per worker process. Without one (standard input, or a codemod built by hand with a bare
 ``CodemodContext``), the index holds the single module being transformed.
 
-This module imports LibCST and the engine at the top: it sits above both, with the command modules
-that use it, which nothing that checks imports (so ``asyncmend check`` never pays for LibCST).
+This module imports LibCST and the engine at the top: it sits above both, and nothing that checks
+imports it (so ``asyncmend check`` never pays for LibCST).
 """
 from __future__ import annotations
 
 import argparse
 import os
-from types import ModuleType
 from typing import ClassVar
 
 import libcst as cst
@@ -37,23 +37,25 @@ from asyncmend.model import AsyncmendError
 from asyncmend.source import SourceFile, parse_ast
 from asyncmend.workspace import Workspace
 
+from .family import Family
+from .registry import DRAIN, THREADS, UNAWAITED
+
 _workspaces: dict[tuple, Workspace] = {}
 
 
 class FamilyCommand(CodemodCommand):
     """Find one family's mistakes in a module and apply their fixes, exactly as ``asyncmend fix``.
 
-    A subclass names its family module (``FAMILY``); its description (``libcst.tool``'s help) is made
-    from the family's rule codes and the first line of its docstring.
+    A subclass names its family (``FAMILY``); its description (``libcst.tool``'s help) is made from the
+    family's rule codes and summary.
     """
 
-    FAMILY: ClassVar[ModuleType]
+    FAMILY: ClassVar[Family]
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        codes = ", ".join(rule.code for rule in cls.FAMILY.RULES)
-        summary = (cls.FAMILY.__doc__ or "").strip().partition("\n")[0]
-        cls.DESCRIPTION = f"asyncmend {codes}: {summary}"
+        codes = ", ".join(sorted(cls.FAMILY.codes))
+        cls.DESCRIPTION = f"asyncmend {codes}: {cls.FAMILY.summary}"
 
     @staticmethod
     def add_args(arg_parser: argparse.ArgumentParser) -> None:
@@ -76,7 +78,7 @@ class FamilyCommand(CodemodCommand):
             raise SkipFile(f"asyncmend: {exc}") from None
         if result.error:
             raise SkipFile(f"asyncmend: {result.error}")
-        codes = {rule.code for rule in self.FAMILY.RULES}
+        codes = self.FAMILY.codes
         unsafe = workspace.settings.unsafe_fixes
         chosen = [
             f for f in result.findings
@@ -106,3 +108,15 @@ class FamilyCommand(CodemodCommand):
             settings = resolve_settings(config, include_generated=True, unsafe_fixes=self.unsafe_fixes, jobs=1)
             _workspaces[key] = Workspace(settings, paths)
         return _workspaces[key]
+
+
+class UnawaitedCommand(FamilyCommand):
+    FAMILY = UNAWAITED
+
+
+class DrainCommand(FamilyCommand):
+    FAMILY = DRAIN
+
+
+class ThreadsCommand(FamilyCommand):
+    FAMILY = THREADS

@@ -1,8 +1,8 @@
 """Suppression comments that silence nothing (AM001, as ruff's RUF100), and their fix.
 
-The engine decides what is unused, once the findings of a file are known (``unused``); ``rewrite``
-edits only comments, so it moves no code and the other families' positions still hold after it
-(``KEEPS_POSITIONS``).
+A family of one rule, this file. The engine decides what is unused once the findings of a file are
+known (``unused``, the family's ``judge`` phase); ``rewrite`` edits only comments, so it moves no code
+and the other families' positions still hold after it (``keeps_positions``).
 """
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from asyncmend.model import AsyncmendError, Finding, Fix, Rule
 from asyncmend.source import SourceFile
 from asyncmend.suppress import Directive, in_comments, normalized
+
+from .family import Family
 
 # LibCST is imported inside the functions that rewrite, never at the top: `asyncmend check` loads
 # this module and must not pay for LibCST (its import alone takes about 0.85 s).
@@ -57,10 +59,6 @@ left in it); other codes and any text after the directive stay.
 """,
 )
 
-RULES = (AM001,)
-
-# Rewriting comments moves no code: findings located in the original text still hold afterwards.
-KEEPS_POSITIONS = True
 
 
 def unused(path: str, directives_found: list[Directive], text: str | None, found: list[Finding],
@@ -148,3 +146,9 @@ def rewrite(module: "cst.Module", findings: list[Finding], locate: "Locator", co
 
     return module.visit(Edit())
 
+
+
+# Rewriting comments moves no code: findings located in the original text still hold afterwards.
+FAMILY = Family(
+    "noqa", "suppression comments that silence nothing", (AM001,), rewrite, judge=unused, keeps_positions=True,
+)

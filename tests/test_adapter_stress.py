@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from asyncmend.codemods.threads_family import ADAPTER, ADAPTER_DOC
+from asyncmend.codemods.threads.adapter import ADAPTER, ADAPTER_DOC
 
 ROUNDS = 5
 FUTURES = 300

@@ -144,3 +144,21 @@ def test_a_change_that_keeps_size_and_mtime_is_seen_while_the_stamp_is_fresh(tre
     os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
     after = _findings(engine.check(["."], cached))
     assert after != before
+
+
+def test_the_cache_is_keyed_by_every_module_of_the_tool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A change to a rule file in a family's folder (a subpackage) empties the cache, as one at the top."""
+    from asyncmend import cache
+    from asyncmend.codemods.drain import am201_cancel_without_drain as rule_file
+
+    before = cache._code_fingerprint()
+    real_stat = Path.stat
+
+    def touched(self, *args, **kwargs):
+        st = real_stat(self, *args, **kwargs)
+        if self == Path(rule_file.__file__):
+            return os.stat_result((*st[:8], st.st_mtime + 1, st.st_ctime))
+        return st
+
+    monkeypatch.setattr(Path, "stat", touched)
+    assert cache._code_fingerprint() != before

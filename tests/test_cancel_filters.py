@@ -14,8 +14,8 @@ import pytest
 from asyncmend import engine
 from asyncmend.config import Settings
 from asyncmend.source import SourceFile
-from asyncmend.codemods import drain_family
-from asyncmend.codemods.drainfile import DrainFile
+from asyncmend.codemods.registry import DRAIN
+from asyncmend.codemods.drain.drainfile import DrainFile
 
 CURRENT = "asyncio.current_task()"
 
@@ -150,13 +150,13 @@ def _stopping(body: str) -> str:
     ],
 )
 def test_a_filter_that_keeps_tasks_running_gets_no_fix(body: str) -> None:
-    [finding] = drain_family.check(SourceFile.from_bytes("t.py", _stopping(body).encode()))
+    [finding] = DRAIN.check(SourceFile.from_bytes("t.py", _stopping(body).encode()))
     assert finding.rule == "AM201" and finding.fix is None
 
 
 def test_filter_leaving_out_the_current_task_gathers_the_cancelled_ones() -> None:
     code = _stopping(f"if t is not {CURRENT}:\n    t.cancel()")
-    [finding] = drain_family.check(SourceFile.from_bytes("t.py", code.encode()))
+    [finding] = DRAIN.check(SourceFile.from_bytes("t.py", code.encode()))
     assert finding.fix is not None and finding.fix.safety == "safe"
     new = engine.fix_source(code, Settings(jobs=1)).new
     assert new == (

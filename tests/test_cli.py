@@ -209,12 +209,12 @@ def test_installed_console_script(tree: Path) -> None:
 
 
 def test_a_fix_that_does_not_parse_is_never_written(tree: Path, monkeypatch) -> None:
-    from asyncmend.codemods import unawaited_family
+    from asyncmend.codemods.unawaited import rewrite as unawaited_rewrite
 
     class Broken:
         code = "def (:\n"
 
-    monkeypatch.setattr(unawaited_family, "rewrite", lambda *args: Broken())
+    monkeypatch.setattr(unawaited_rewrite, "rewrite", lambda *args: Broken())
     result = run(["fix", "pkg"], tree)
     assert result.exit_code == 2
     assert "pkg/bad.py: internal error: the fixed code does not compile" in result.stderr

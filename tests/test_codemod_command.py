@@ -11,15 +11,14 @@ from pathlib import Path
 import pytest
 
 from asyncmend import engine
-from asyncmend.codemods import drain_family, threads_family, unawaited_family
-from asyncmend.codemods.registry import FAMILIES
+from asyncmend.codemods.registry import COMMAND_FAMILIES, FAMILIES
 from asyncmend.config import Settings
 
 from .fixture_cases import Case, all_cases
 
 ROOT = Path(__file__).resolve().parent.parent
-# A family module ``<name>_family`` has its command in ``asyncmend.codemods.<name>``.
-FAMILY_NAMES = [family.__name__.rpartition(".")[2].removesuffix("_family") for family in FAMILIES]
+# A family's folder ``codemods/<name>/`` hands out its command (``asyncmend.codemods.<name>.<Name>Command``).
+FAMILY_NAMES = [family.name for family in COMMAND_FAMILIES]
 
 
 def _command_name(family_name: str) -> str:
@@ -32,21 +31,28 @@ def _command(family_name: str):
     return getattr(importlib.import_module(module), name)
 
 
-@pytest.mark.parametrize("name, family", list(zip(FAMILY_NAMES, FAMILIES)), ids=FAMILY_NAMES)
+@pytest.mark.parametrize("name, family", list(zip(FAMILY_NAMES, COMMAND_FAMILIES)), ids=FAMILY_NAMES)
 def test_every_family_has_a_command(name: str, family) -> None:
     from libcst.codemod import CodemodCommand
 
     command = _command(name)
     assert issubclass(command, CodemodCommand) and command.FAMILY is family
     assert pickle.loads(pickle.dumps(command)) is command  # by name, into libcst.tool's workers
-    assert command.DESCRIPTION.startswith(f"asyncmend {', '.join(rule.code for rule in family.RULES)}: ")
+    assert command.DESCRIPTION == f"asyncmend {', '.join(sorted(family.codes))}: {family.summary}"
 
 
-def test_family_modules_have_what_the_registry_doc_says() -> None:
-    """Per-file families have ``check``; the unawaited family resolves against the project index instead
-    (the engine asks ``hasattr(family, "check")`` to find mistakes again after another family's fix)."""
-    assert callable(drain_family.check) and callable(threads_family.check)
-    assert not hasattr(unawaited_family, "check")
+def test_a_folder_hands_out_its_command_only() -> None:
+    """The command is imported when asked for by name; any other name is an AttributeError."""
+    folder = importlib.import_module("asyncmend.codemods.drain")
+    with pytest.raises(AttributeError, match="no attribute 'ThreadsCommand'"):
+        folder.ThreadsCommand  # noqa: B018
+
+
+def test_every_family_takes_part_in_a_phase_that_finds() -> None:
+    """Per-file families have ``check``; the unawaited family resolves against the project index
+    instead (the engine finds mistakes again after another family's fix through ``check``)."""
+    phases = {f.name: [p for p in ("check", "resolve", "judge") if getattr(f, p) is not None] for f in FAMILIES}
+    assert phases == {"noqa": ["judge"], "unawaited": ["resolve"], "drain": ["check"], "threads": ["check"]}
 
 
 LIBCST_LOADED = "print(any(m.split('.')[0] == 'libcst' for m in sys.modules))"
@@ -160,8 +166,7 @@ def _cli_fix(case: Case, root: Path, unsafe: bool) -> list[str]:
     run = engine.fix([str(_copy(case, root / "cli"))], settings, write=True)
     assert not run.errors, [(r.path, r.error) for r in run.errors]
     fixed = {f.rule for r in run.files for f in r.fixed}
-    return [name for name, family in zip(FAMILY_NAMES, FAMILIES)
-            if any(rule.code in fixed for rule in family.RULES)]
+    return [family.name for family in COMMAND_FAMILIES if family.codes & fixed]
 
 
 def _run_in_process(command_class, work: Path) -> None:

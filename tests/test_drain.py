@@ -8,11 +8,11 @@ import pytest
 from asyncmend import engine
 from asyncmend.config import Settings
 from asyncmend.source import SourceFile
-from asyncmend.codemods import drain_family
+from asyncmend.codemods.registry import DRAIN
 
 
 def findings(code: str):
-    return drain_family.check(SourceFile.from_bytes("t.py", textwrap.dedent(code).encode()))
+    return DRAIN.check(SourceFile.from_bytes("t.py", textwrap.dedent(code).encode()))
 
 
 def fixed(code: str, unsafe: bool = True) -> str:

@@ -7,11 +7,11 @@ import textwrap
 import pytest
 
 from asyncmend.source import SourceFile
-from asyncmend.codemods import drain_family
+from asyncmend.codemods.registry import DRAIN
 
 
 def findings(code: str, rule: str | None = None):
-    found = drain_family.check(SourceFile.from_bytes("t.py", textwrap.dedent(code).encode()))
+    found = DRAIN.check(SourceFile.from_bytes("t.py", textwrap.dedent(code).encode()))
     return [f for f in found if rule is None or f.rule == rule]
 
 

@@ -304,18 +304,18 @@ def test_file_changed_while_being_rewritten(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_a_bug_costs_one_file_not_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from asyncmend.codemods import unawaited_family
+    from asyncmend.codemods.unawaited import rewrite as unawaited_rewrite
 
     (tmp_path / "a.py").write_text(MISTAKE)
     (tmp_path / "b.py").write_text(MISTAKE.replace("main", "other"))
-    rewrite = unawaited_family.rewrite
+    rewrite = unawaited_rewrite.rewrite
 
     def broken(module, findings, locate, context):
         if "other" in module.code:
             raise ValueError("boom")
         return rewrite(module, findings, locate, context)
 
-    monkeypatch.setattr(unawaited_family, "rewrite", broken)
+    monkeypatch.setattr(unawaited_rewrite, "rewrite", broken)
     code, _, err = run("fix", str(tmp_path))
     assert code == 2
     assert f"{tmp_path / 'b.py'}: internal error: ValueError: boom at test_hostile.py:" in err
@@ -373,11 +373,11 @@ def test_output_that_would_not_compile_is_not_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A rewriter bug that puts ``await`` into a plain ``def`` parses, but must never be written."""
-    from asyncmend.codemods import unawaited_family
+    from asyncmend.codemods.unawaited import rewrite as unawaited_rewrite
 
     f = tmp_path / "sync.py"
     f.write_text(MISTAKE)
-    rewrite = unawaited_family.rewrite
+    rewrite = unawaited_rewrite.rewrite
 
     def await_in_plain_def(module, findings, locate, context):
         new = rewrite(module, findings, locate, context)
@@ -385,7 +385,7 @@ def test_output_that_would_not_compile_is_not_written(
 
         return cst.parse_module(new.code.replace("async def main", "def main"))
 
-    monkeypatch.setattr(unawaited_family, "rewrite", await_in_plain_def)
+    monkeypatch.setattr(unawaited_rewrite, "rewrite", await_in_plain_def)
     code, _, err = run("fix", str(f))
     assert code == 2
     assert "internal error: the fixed code does not compile ('await' outside async function" in err

@@ -171,7 +171,7 @@ def test_the_graph_covers_the_package() -> None:
             "asyncmend.codemods.drain"} <= set(graph)
     assert any(i.target == "asyncmend.codemods.registry" and not i.deferred for i in graph["asyncmend.engine"])
     assert any(i.target == "libcst" and i.deferred for i in graph["asyncmend.engine"])
-    assert any(i.target == "asyncmend.locate" and i.typing_only for i in graph["asyncmend.codemods.drain_family"])
+    assert any(i.target == "asyncmend.codemods.drain.rewrite" and i.deferred for i in graph["asyncmend.codemods.drain.checker"])
 
 
 def test_no_import_cycle() -> None:

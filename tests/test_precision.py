@@ -15,7 +15,7 @@ import pytest
 from asyncmend import engine
 from asyncmend.config import Settings
 from asyncmend.source import SourceFile, parse_legacy, rename_soft_keywords
-from asyncmend.codemods import drain_family, threads_family
+from asyncmend.codemods.registry import DRAIN, THREADS
 
 
 def _project(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -131,7 +131,7 @@ def test_annotated_variable_with_a_value_of_another_kind_gives_no_fix(tmp_path: 
 # 2. Old-Python compatibility code is not a mistake -------------------------------------------------
 
 def _am202(code: str):
-    return [f for f in drain_family.check(SourceFile.from_bytes("t.py", textwrap.dedent(code).encode())) if f.rule == "AM202"]
+    return [f for f in DRAIN.check(SourceFile.from_bytes("t.py", textwrap.dedent(code).encode())) if f.rule == "AM202"]
 
 
 @pytest.mark.parametrize("code", [
@@ -222,7 +222,7 @@ def test_trollius_fallback_import_does_not_hide_asyncio_from_thread_rules(fallba
             loop = asyncio.get_running_loop()
             threading.Thread(target=lambda: loop.call_soon(print, 1)).start()
     """)
-    found = threads_family.check(SourceFile.from_bytes("t.py", code.encode()))
+    found = THREADS.check(SourceFile.from_bytes("t.py", code.encode()))
     assert [(f.line, f.rule) for f in found] == [(10, "AM301")]
 
 
@@ -249,7 +249,7 @@ def test_the_loop_the_code_gets_is_passed():
 
 def _am305(body: str):
     code = "import asyncio\nimport threading\nimport concurrent.futures\n" + textwrap.dedent(body)
-    return [f for f in threads_family.check(SourceFile.from_bytes("t.py", code.encode())) if f.rule == "AM305"]
+    return [f for f in THREADS.check(SourceFile.from_bytes("t.py", code.encode())) if f.rule == "AM305"]
 
 
 def test_fire_and_forget_worker_gets_the_adapter():

@@ -47,11 +47,11 @@ def test_usage_examples_run(tmp_path: Path) -> None:
 
 
 def test_codemod_commands_are_every_family(tmp_path: Path) -> None:
-    from asyncmend.codemods.registry import FAMILIES
+    from asyncmend.codemods.registry import COMMAND_FAMILIES
 
     lines = block("codemods")
     named = [re.search(r"-x (\S+)", line).group(1) for line in lines]
-    assert [n.rsplit(".", 1)[0] + "_family" for n in named] == [f.__name__ for f in FAMILIES]
+    assert [f"asyncmend.codemods.{f.name}" for f in COMMAND_FAMILIES] == [n.rsplit(".", 1)[0] for n in named]
     shutil.copytree(ROOT / "demo", tmp_path / "src")
     (tmp_path / "pyproject.toml").write_text("")
     for line in lines:

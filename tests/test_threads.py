@@ -8,9 +8,9 @@ import textwrap
 import pytest
 
 from asyncmend.source import SourceFile
-from asyncmend.codemods import threads_family
-from asyncmend.codemods.asynckinds import Kinds
-from asyncmend.codemods.threadflow import ThreadFlow
+from asyncmend.codemods.registry import THREADS
+from asyncmend.codemods.threads.asynckinds import Kinds
+from asyncmend.codemods.threads.threadflow import ThreadFlow
 from asyncmend.semantic import SemanticModel
 
 
@@ -21,7 +21,7 @@ def _thread_functions(code: str) -> dict[str, bool]:
 
 def _rules(code: str) -> list[tuple[str, int, str | None]]:
     src = SourceFile.from_bytes("m.py", textwrap.dedent(code).encode())
-    return [(f.rule, f.line, f.fix.safety if f.fix else None) for f in threads_family.check(src)]
+    return [(f.rule, f.line, f.fix.safety if f.fix else None) for f in THREADS.check(src)]
 
 
 @pytest.mark.parametrize(
@@ -212,7 +212,7 @@ def test_no_fix_when_the_asyncio_name_means_something_else() -> None:
         await concurrent.futures.ThreadPoolExecutor().submit(print)
     """
     src = SourceFile.from_bytes("m.py", textwrap.dedent(code).encode())
-    assert [(f.rule, f.fix) for f in threads_family.check(src)] == [("AM304", None)]
+    assert [(f.rule, f.fix) for f in THREADS.check(src)] == [("AM304", None)]
 
 
 def test_adapter_goes_after_docstring_and_imports_and_is_inserted_once() -> None:
@@ -368,7 +368,7 @@ def _started_as(start: str) -> list[tuple[str, int, str | None, str]]:
     """The findings in ``w`` when ``start`` starts it, each with the way of starting the message names."""
     src = SourceFile.from_bytes("m.py", STARTS_HEAD.format(start=start).encode())
     found = []
-    for f in threads_family.check(src):
+    for f in THREADS.check(src):
         how = re.search(r"worker thread \((.*?)\)", f.message)
         found.append((f.rule, f.line, f.fix.safety if f.fix else None, how.group(1) if how else f.message))
     return found
@@ -463,7 +463,7 @@ def test_thread_arguments_reach_the_parameters(params: str, start: str, found: b
 
 def _reported(code: str) -> list[tuple[str, int, str | None, str]]:
     src = SourceFile.from_bytes("m.py", textwrap.dedent(code).encode())
-    return [(f.rule, f.line, f.fix.safety if f.fix else None, f.message) for f in threads_family.check(src)]
+    return [(f.rule, f.line, f.fix.safety if f.fix else None, f.message) for f in THREADS.check(src)]
 
 
 def _call_soon(recv: str, how: str) -> str:
@@ -702,7 +702,7 @@ def test_a_helper_is_judged_by_the_start_of_its_entry() -> None:
         threading.Thread(target=w, args=(fut,)).start()
     """
     src = SourceFile.from_bytes("m.py", textwrap.dedent(code).encode())
-    assert [(f.rule, f.line, f.fix.action, f.fix.safety) for f in threads_family.check(src)] == [("AM305", 4, "mirror", "unsafe")]
+    assert [(f.rule, f.line, f.fix.action, f.fix.safety) for f in THREADS.check(src)] == [("AM305", 4, "mirror", "unsafe")]
 
 
 def test_a_helper_of_two_workers_gets_no_fix_when_either_worker_is_waited_for() -> None:
@@ -724,7 +724,7 @@ def test_a_helper_of_two_workers_gets_no_fix_when_either_worker_is_waited_for() 
         t.join()
     """
     src = SourceFile.from_bytes("m.py", textwrap.dedent(code).encode())
-    [finding] = threads_family.check(src)
+    [finding] = THREADS.check(src)
     assert (finding.rule, finding.line, finding.fix) == ("AM305", 4, None)
     assert "t.join()" in finding.message
 
@@ -846,7 +846,7 @@ def test_receiver_kinds(code: str, kind: str | None) -> None:
 def _plans(code: str) -> list[tuple[str, int, str | None, dict | None]]:
     src = SourceFile.from_bytes("m.py", textwrap.dedent(code).encode())
     return [(f.rule, f.line, f.fix.safety if f.fix else None, f.fix.params if f.fix else None)
-            for f in threads_family.check(src)]
+            for f in THREADS.check(src)]
 
 
 DECLARED = """
@@ -959,6 +959,6 @@ def test_named_thread_code_is_reported_without_fix() -> None:
     code = "import asyncio\nclass M:\n    def __init__(self, loop: asyncio.AbstractEventLoop):\n        self.loop = loop\n" \
            "    def post_threadsafe(self, x):\n        self.loop.call_soon(print, x)\n"
     src = SourceFile.from_bytes("m.py", code.encode())
-    [finding] = threads_family.check(src)
+    [finding] = THREADS.check(src)
     assert (finding.rule, finding.fix) == ("AM301", None)
     assert finding.message.endswith("no fix: only its name or docstring says it runs in another thread")

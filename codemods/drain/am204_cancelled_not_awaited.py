@@ -5,12 +5,12 @@ import ast
 
 from asyncmend.model import Finding, Rule
 
-from .astwalk import is_name, yields
+from ..astwalk import is_name, yields
 from .drainfile import DrainFile, method_call
 from .flow import Scope, end, start
 from .spawns import Spawns
 
-AM204 = Rule(
+RULE = Rule(
     code="AM204",
     name="cancelled-not-awaited",
     summary="`{tasks}` is cancelled but never awaited",
@@ -78,6 +78,13 @@ flight may be the point (a test of closing a busy loop), and a drain of every ta
 )
 
 
+def wanted(text: str) -> bool:
+    """A quick test of the file's text: whether ``find`` may report anything."""
+    return ".cancel(" in text and "async def" in text and any(
+        start in text for start in ("create_task", "ensure_future", "wait(")
+    )
+
+
 def find(file: DrainFile) -> list[Finding]:
     spawns = Spawns(file)
     found = []
@@ -111,17 +118,17 @@ def _cancelled(file: DrainFile, spawns: Spawns, scope: Scope, stmt: ast.stmt) ->
     if _has_done_callback(file, spawns, scope, tasks) or _exit_may_wait(file, spawns, scope, stmt):
         return None
     text = file.text(tasks)
-    message = AM204.summary.format(tasks=text)
+    message = RULE.summary.format(tasks=text)
     if _stops_loop_after(file, scope, stmt):
         message += "; no fix: the coroutine stops the loop right after, which may mean to abandon the task"
-        return file.finding(AM204, stmt, stmt, message, None)
+        return file.finding(RULE, stmt, stmt, message, None)
     if file.asyncio is None:
-        return file.finding(AM204, stmt, stmt, message, None)
+        return file.finding(RULE, stmt, stmt, message, None)
     aio = file.asyncio[0]
     code = f"await {aio}.gather({'*' if many else ''}{text}, return_exceptions=True)"
     # an async generator's ``finally:`` may run while it is being closed, where awaiting is refused
     safety = "unsafe" if kind == "attribute" or yields(scope.node) else "safe"
-    return file.finding(AM204, stmt, stmt, message, file.fix(safety, [file.statement_edit("after", stmt, [code])]))
+    return file.finding(RULE, stmt, stmt, message, file.fix(safety, [file.statement_edit("after", stmt, [code])]))
 
 
 def _cancelled_tasks(stmt: ast.stmt) -> tuple[ast.expr, bool] | None:

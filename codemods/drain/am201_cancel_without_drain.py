@@ -7,13 +7,13 @@ import re
 from asyncmend.model import Finding, Rule
 from asyncmend.semantic import dotted
 
-from .astwalk import yields
+from ..astwalk import yields
 from .cancels import REMOVED, CancelAll, TaskSet
 from .drainfile import SHUTDOWNS, DrainFile, method_call, same
 from .flow import Scope, end, start
 
 
-AM201 = Rule(
+RULE = Rule(
     code="AM201",
     name="cancel-without-drain",
     summary="Tasks are cancelled but not given a turn to finish before `{action}`",
@@ -106,6 +106,11 @@ reported without a fix, since draining the whole set could wait forever.
 
 
 _SCHEDULERS = ("add_signal_handler", "call_soon", "call_soon_threadsafe", "call_later", "call_at")
+
+
+def wanted(text: str) -> bool:
+    """A quick test of the file's text: whether ``find`` may report anything."""
+    return "all_tasks" in text and ".cancel(" in text and (".stop(" in text or ".close(" in text)
 
 
 def find(file: DrainFile) -> list[Finding]:
@@ -229,10 +234,10 @@ class _Shapes:
         stop = self._stop_after(scope, cancel.stmt, lambda e: same(e, loop))
         loop_text = self.file.text(loop) if cancel.tasks.loop is not None else ast.unparse(loop)
         action = f"{loop_text}.stop()" if stop is not None else f"{loop_text}.close()"
-        message = AM201.summary.format(action=action)
+        message = RULE.summary.format(action=action)
         span = self._cancel_span(cancel)
         if not cancel.complete or self.file.asyncio is None or not self._claim(stop):
-            return self.file.finding(AM201, cancel.stmt, span, message, None)
+            return self.file.finding(RULE, cancel.stmt, span, message, None)
         aio = self.file.asyncio[0]
         code = []
         if cancel.via and cancel.tasks.kind != "generator":
@@ -249,7 +254,7 @@ class _Shapes:
             edit = self.file.statement_edit("replace", stop, code)
         else:
             edit = self.file.statement_edit("after", cancel.stmt, code)
-        return self.file.finding(AM201, cancel.stmt, span, message, self.file.fix("safe", [edit]))
+        return self.file.finding(RULE, cancel.stmt, span, message, self.file.fix("safe", [edit]))
 
     def _claim(self, stop: ast.stmt | None) -> bool:
         """Whether no other fix drains before this ``stop()`` yet (two cancels, one stop: one fix)."""
@@ -309,14 +314,14 @@ class _Shapes:
 
     def _drain_before_close(self, scope: Scope, close: ast.Expr, loop: ast.expr, fixable: bool) -> Finding:
         loop_text = self.file.text(loop)
-        message = AM201.summary.format(action=f"{loop_text}.close()")
+        message = RULE.summary.format(action=f"{loop_text}.close()")
         if self.file.asyncio is None or not fixable:
-            return self.file.finding(AM201, close, close, message, None)
+            return self.file.finding(RULE, close, close, message, None)
         then = []
         if self._wants_asyncgens(scope):
             then.append(f"{loop_text}.run_until_complete({loop_text}.shutdown_asyncgens())")
         fix = self.file.fix("unsafe", [self.file.drain_before_close(scope, close, loop, then)])
-        return self.file.finding(AM201, close, close, message, fix)
+        return self.file.finding(RULE, close, close, message, fix)
 
     def _stopping_coroutine(self, scope: Scope, cancel: CancelAll) -> Finding | None:
         """Shape 4: a coroutine cancels every task (itself too) and stops the loop without waiting."""
@@ -326,7 +331,7 @@ class _Shapes:
         block, index = scope.block_of(stop)
         if any(scope.awaits_between(start(s), end(s)) for s in block[index + 1:]):
             return None  # awaits after stop(): not a shape we understand
-        message = AM201.summary.format(action=f"{self.file.text(stop.value.func.value)}.stop()")
+        message = RULE.summary.format(action=f"{self.file.text(stop.value.func.value)}.stop()")
         span = self._cancel_span(cancel)
         tasks = cancel.tasks
         # a helper's cancel cannot be narrowed: it must leave this task out itself, and run at once
@@ -342,7 +347,7 @@ class _Shapes:
             for other in scope.statements
         )
         if unclear or self.file.asyncio is None or not self._claim(stop):
-            return self.file.finding(AM201, cancel.stmt, span, message, None)
+            return self.file.finding(RULE, cancel.stmt, span, message, None)
         aio = self.file.asyncio[0]
         edits = []
         if cancel.helper is not None:
@@ -367,7 +372,7 @@ class _Shapes:
             edits.append(self.file.statement_edit("before", cancel.stmt, [f"{name} = {value}"]))
             edits.append(self.file.expression_edit(cancel.iter, name))
         edits.append(self.file.statement_edit("before", stop, [f"await {aio}.gather(*{name}, return_exceptions=True)"]))
-        return self.file.finding(AM201, cancel.stmt, span, message, self.file.fix("safe", edits))
+        return self.file.finding(RULE, cancel.stmt, span, message, self.file.fix("safe", edits))
 
     def _without_current(self, tasks, kind: str) -> str:
         aio = self.file.asyncio[0]

@@ -6,7 +6,7 @@ import re
 
 from asyncmend.model import Finding, Fix, Rule
 
-from .astwalk import dotted
+from ..astwalk import dotted
 from .cancels import REMOVED as REMOVED_TASK_API
 
 # What each removed name became, and the Python that removed it.
@@ -15,7 +15,7 @@ _REMOVED_IN = {"ensure_future": "3.7"}
 from .drainfile import DrainFile
 
 
-AM202 = Rule(
+RULE = Rule(
     code="AM202",
     name="removed-task-api",
     summary="`{old}` was removed in Python {version}; use `{new}`",
@@ -75,6 +75,15 @@ without a call is reported without a fix.
 # the file are recognised by their value, whatever their name).
 _COMPAT_NAME = re.compile(r"^_?(version_info|hexversion|(IS_)?PY(THON)?_?\d\w*)$", re.I)
 _VERSION_CALLS = {"hasattr", "getattr", "python_version", "python_version_tuple"}
+
+
+_REMOVED_TEXT = re.compile(r"\.\s*(all_tasks|current_task)\b")  # after an alias of Task, too
+_ASYNC_CALL = re.compile(r"\.\s*async\s*\(")  # ``asyncio.async(...)``, in files for Python 3.6 or older
+
+
+def wanted(text: str) -> bool:
+    """A quick test of the file's text: whether ``find`` may report anything."""
+    return ("Task" in text and _REMOVED_TEXT.search(text) is not None) or _ASYNC_CALL.search(text) is not None
 
 
 def find(file: DrainFile) -> list[Finding]:
@@ -179,8 +188,8 @@ def _removed_call(file: DrainFile, node: ast.Attribute, parent: ast.AST | None) 
     new_func = f"{prefix or 'asyncio'}.{new_name}"
     call = parent if isinstance(parent, ast.Call) and parent.func is node else None
     if call is None or prefix is None:
-        message = AM202.summary.format(old=file.text(node), new=new_func, version=version)
-        return file.finding(AM202, node, node, message, None)
+        message = RULE.summary.format(old=file.text(node), new=new_func, version=version)
+        return file.finding(RULE, node, node, message, None)
     scope = file.scope_of.get(id(call))
     fix_edit, shown = file.expression_edit(node, new_func), f"{new_func}(...)"
     if not call.args and not call.keywords:
@@ -191,17 +200,17 @@ def _removed_call(file: DrainFile, node: ast.Attribute, parent: ast.AST | None) 
         if scope is None or id(call) in scope.in_lambda or not scope.is_async:
             loop = None if scope is None else _loop_in_reach(file, scope, call)
             if loop is None or id(call) in scope.in_lambda:
-                message = AM202.summary.format(old=f"{file.text(node)}()", new=f"{new_func}(loop)", version=version)
-                return file.finding(AM202, call, call, f"{message}; {NO_LOOP}", None)
+                message = RULE.summary.format(old=f"{file.text(node)}()", new=f"{new_func}(loop)", version=version)
+                return file.finding(RULE, call, call, f"{message}; {NO_LOOP}", None)
             shown = f"{new_func}({loop})"
             fix_edit = file.expression_edit(call, shown)
         else:
             file.fixed_funcs[id(node)] = (node, new_func)
     else:
         file.fixed_funcs[id(node)] = (node, new_func)
-    message = AM202.summary.format(old=f"{file.text(node)}()", new=shown, version=version)
+    message = RULE.summary.format(old=f"{file.text(node)}()", new=shown, version=version)
     fix = Fix("edit", "safe", {"edits": [fix_edit], "imports": ["asyncio"] if imports else []})
-    return file.finding(AM202, call, call, message, fix)
+    return file.finding(RULE, call, call, message, fix)
 
 
 def _loop_in_reach(file: DrainFile, scope, call: ast.Call) -> str | None:

@@ -6,12 +6,12 @@ import ast
 from asyncmend.model import Finding, Rule
 from asyncmend.semantic import dotted
 
-from .astwalk import is_name, walk_own
+from ..astwalk import is_name, walk_own
 from .drainfile import SHUTDOWNS, DrainFile, method_call, same
 from .flow import Scope, end, start
 from .spawns import Spawns
 
-AM203 = Rule(
+RULE = Rule(
     code="AM203",
     name="loop-closed-with-pending-tasks",
     summary="`{loop}.close()` while tasks may still be pending: {reason}",
@@ -107,6 +107,11 @@ _INTERRUPTS = ("KeyboardInterrupt", "BaseException")
 _REACH = 40  # coroutine functions followed from one run, at most
 
 
+def wanted(text: str) -> bool:
+    """A quick test of the file's text: whether ``find`` may report anything."""
+    return ".close(" in text and any(run in text for run in ("run_until_complete", "run_forever", "call_soon_threadsafe"))
+
+
 def find(file: DrainFile) -> list[Finding]:
     if _uses_all_tasks(file):
         return []
@@ -150,13 +155,13 @@ def _closed(file: DrainFile, spawns: Spawns, scope: Scope, close: ast.Expr, loop
     plain = _plain_run(file, scope, close, loop)
     if plain is not None:
         reason += f" (this block is `{file.asyncio[0] if file.asyncio else 'asyncio'}.run({_short(file, plain)})` written out)"
-    message = AM203.summary.format(loop=loop_text, reason=reason)
+    message = RULE.summary.format(loop=loop_text, reason=reason)
     fixable = file.asyncio is not None and (
         any(method_call(c, *_RUNS) for c in last) or _joined_and_owned(file, scope, close, loop, last)
     )
     if not fixable:
-        return file.finding(AM203, close, close, message, None)
-    return file.finding(AM203, close, close, message, _drain_before(file, scope, close, loop))
+        return file.finding(RULE, close, close, message, None)
+    return file.finding(RULE, close, close, message, _drain_before(file, scope, close, loop))
 
 
 def _ends_a_run(call: ast.Call, loop: ast.expr) -> bool:
