@@ -23,6 +23,7 @@ from .threads import (
     am303_future_set_from_thread,
     am304_await_concurrent_future,
     am305_task_result_in_thread,
+    am306_loop_primitive_from_thread,
 )
 from .threads import checker as threads
 from .unawaited import am101_unawaited_coroutine, am102_coroutine_called_sync
@@ -48,6 +49,7 @@ THREADS = threads.family(
     am303_future_set_from_thread,
     am304_await_concurrent_future,
     am305_task_result_in_thread,
+    am306_loop_primitive_from_thread,
 )
 
 # In the order they rewrite a file: a family that keeps positions (edits only comments) first, then

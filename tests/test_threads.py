@@ -9,7 +9,9 @@ import pytest
 
 from asyncmend.source import SourceFile
 from asyncmend.codemods.registry import THREADS
+from asyncmend.codemods.threads.asynckinds import Kinds
 from asyncmend.codemods.threads.threadflow import ThreadFlow
+from asyncmend.semantic import SemanticModel
 
 
 def _thread_functions(code: str) -> dict[str, bool]:
@@ -732,3 +734,238 @@ def test_a_parameter_of_a_lambda_that_is_no_thread_code_is_of_unknown_kind() -> 
     # its calls are not known, so nor is what ``loop`` holds.
     assert _rules("import asyncio, threading\n"
                   "start = lambda loop: threading.Thread(target=lambda: loop.call_soon(print)).start()\n") == []
+
+
+def _flow(code: str) -> dict[str, tuple[bool, bool, bool, list[str]]]:
+    """Each thread function: (explicit, restricted to its declared loops, named only, declared loops)."""
+    flow = ThreadFlow(ast.parse(textwrap.dedent(code)))
+    return {getattr(c.node, "name", "<lambda>"): (c.explicit, c.restricted, c.named, [ast.unparse(d) for d in c.declared])
+            for c in flow.code.values()}
+
+
+@pytest.mark.parametrize(
+    "code, expected",
+    [
+        # handing work to a loop from the function declares it off that loop; so are the self methods only it calls
+        ("class C:\n    def on(self, x):\n        self.loop.call_soon_threadsafe(print, x)\n        self._h()\n"
+         "    def _h(self):\n        pass\n",
+         {"on": (False, True, False, ["self.loop"]), "_h": (False, True, False, ["self.loop"])}),
+        ("import asyncio\ndef push(loop):\n    asyncio.run_coroutine_threadsafe(c(), loop).result()\nasync def c(): pass",
+         {"push": (False, True, False, ["loop"])}),
+        # a loop in a parameter is no loop of the helper's: the helper is left out
+        ("def on(loop):\n    loop.call_soon_threadsafe(print)\n    h(loop)\ndef h(loop):\n    pass\n",
+         {"on": (False, True, False, ["loop"])}),
+        # asks which thread it runs in: it may do the right thing on each side
+        ("import threading\nclass C:\n    def post(self, f):\n        if threading.get_ident() == self.tid:\n"
+         "            self.loop.call_soon(f)\n        else:\n            self.loop.call_soon_threadsafe(f)\n", {}),
+        ("import asyncio\ndef post(loop, f):\n    if asyncio.get_running_loop() is loop:\n        f()\n"
+         "    loop.call_soon_threadsafe(f)\n", {}),
+        # async, decorated, running its own loop: not declared
+        ("async def on(loop):\n    loop.call_soon_threadsafe(print)\n", {}),
+        ("import functools\n@functools.cache\ndef on(loop):\n    loop.call_soon_threadsafe(print)\n", {}),
+        ("def on(loop, other):\n    loop.call_soon_threadsafe(print)\n    other.run_forever()\n", {}),
+        # a signal handler runs on the main thread; waking the loop up hands no work over
+        ("import functools, signal\nclass R:\n    def on_int(self, n, f, task):\n        task.cancel()\n"
+         "        self.loop.call_soon_threadsafe(print)\n    def run(self, t):\n"
+         "        signal.signal(signal.SIGINT, functools.partial(self.on_int, task=t))\n", {}),
+        ("def on(loop, task):\n    task.cancel()\n    loop.call_soon_threadsafe(lambda: None)\n", {}),
+        # the name or the docstring says so
+        ("def post_threadsafe(loop):\n    pass\n", {"post_threadsafe": (False, False, True, [])}),
+        ("def post(loop):\n    'Called from another thread.'\n", {"post": (False, False, True, [])}),
+        ("def post(loop):\n    'This function is not threadsafe and must run in the loop.'\n", {}),
+        ("def post(loop):\n    'Schedules it. Note that it is not safe to call this from other threads.'\n", {}),
+        ("def post(loop):\n    'Schedules it. This might be run from a separate thread.'\n",
+         {"post": (False, False, True, [])}),
+        # done-callbacks of a thread pool's futures run in its worker; an asyncio future's on the loop
+        ("from concurrent.futures import ThreadPoolExecutor\nasync def m(fut):\n    def cb(f):\n        pass\n"
+         "    with ThreadPoolExecutor() as ex:\n        job = ex.submit(print)\n        job.add_done_callback(cb)\n",
+         {"cb": (True, False, False, [])}),
+        ("async def m(loop):\n    def cb(f):\n        pass\n    loop.run_in_executor(None, print).add_done_callback(cb)\n", {}),
+        # set_event_loop alone runs no loop; creating one is a loop of the thread's own
+        ("import asyncio, threading\ndef w(loop):\n    asyncio.set_event_loop(loop)\nthreading.Thread(target=w)\n",
+         {"w": (False, False, False, [])}),
+        ("import asyncio, threading\ndef w():\n    asyncio.set_event_loop(asyncio.new_event_loop())\n"
+         "threading.Thread(target=w)\n", {}),
+    ],
+    ids=["call_soon_threadsafe", "run_coroutine_threadsafe", "param-loop-helper", "thread-check", "loop-check",
+         "async", "decorated", "own-loop", "signal-handler", "wake-up", "name", "docstring", "not-threadsafe-docstring", "not-from-threads-docstring", "separate-thread-docstring", "executor-callback",
+         "asyncio-callback", "set_event_loop", "new_event_loop"],
+)
+def test_declared_thread_code(code: str, expected: dict) -> None:
+    assert _flow(code) == expected
+
+
+def test_branches_that_exclude_the_hand_off_are_on_the_loop() -> None:
+    code = textwrap.dedent("""\
+        def post(loop, f, here):
+            if here:
+                loop.call_soon(f)
+            else:
+                loop.call_soon_threadsafe(f)
+            loop.call_later(1, f)
+        """)
+    flow = ThreadFlow(ast.parse(code))
+    (thread,) = flow.code.values()
+    calls = {c.lineno: c for c in flow.calls_in[id(thread.node)]}
+    assert [flow.off_loop(calls[line], thread) for line in (3, 6)] == [False, True]
+
+
+def _kind(code: str, flow: bool = False) -> str | None:
+    """The kind of the last expression statement of ``code``."""
+    tree = ast.parse(textwrap.dedent(code))
+    semantic = SemanticModel(tree)
+    kinds = Kinds(semantic, ThreadFlow(tree, semantic) if flow else None)
+    last = max((n for n in ast.walk(tree) if isinstance(n, ast.Expr)), key=lambda n: (n.lineno, n.col_offset))
+    return kinds.of(last.value)
+
+
+@pytest.mark.parametrize(
+    "code, kind",
+    [
+        # return annotations of the module's own functions and methods
+        ("import asyncio\ndef home() -> asyncio.AbstractEventLoop: ...\nhome()", "loop"),
+        ("import asyncio\nclass C:\n    def t(self) -> 'asyncio.Task[int]': ...\n    def m(self):\n        self.t()", "task"),
+        ("import asyncio\nasync def home() -> asyncio.AbstractEventLoop: ...\nhome()", None),
+        # a loop=None parameter replaced by the usual loop
+        ("import asyncio\ndef f(loop=None):\n    (loop or asyncio.get_event_loop())", "loop"),
+        ("import asyncio\ndef f(loop=None):\n    if loop is None:\n        loop = asyncio.get_event_loop()\n    loop", "loop"),
+        ("import asyncio\ndef f(loop=1):\n    (loop or asyncio.get_event_loop())", None),
+        ("import asyncio\ndef f(loop=None):\n    loop", None),
+        # attributes of an instance of the module's own class
+        ("import concurrent.futures\nclass P:\n    def __init__(self):\n        self.ready = concurrent.futures.Future()\n"
+         "async def m(p: P):\n    p.ready", "cfuture"),
+        ("import concurrent.futures\nclass P:\n    def __init__(self):\n        self.ready = concurrent.futures.Future()\n"
+         "class S:\n    def __init__(self):\n        self.p = P()\n    def m(self):\n        self.p.ready", "cfuture"),
+        ("import concurrent.futures\nclass P:\n    def __init__(self):\n        self.ready = concurrent.futures.Future()\n"
+         "def m(p):\n    p.ready", None),
+        # the loop's primitives; one made in thread code is the thread's own
+        ("import asyncio\nasyncio.Queue()", "queue"),
+        ("import asyncio\ndef f(q: 'asyncio.PriorityQueue[int]'):\n    q", "queue"),
+        ("from asyncio import Event\nclass C:\n    def __init__(self):\n        self.e = Event()\n    def m(self):\n"
+         "        self.e", "event"),
+        ("import asyncio, threading\ndef w():\n    asyncio.Condition()\nthreading.Thread(target=w)", None),
+    ],
+)
+def test_receiver_kinds(code: str, kind: str | None) -> None:
+    assert _kind(code, flow="threading" in code) == kind
+
+
+def _plans(code: str) -> list[tuple[str, int, str | None, dict | None]]:
+    src = SourceFile.from_bytes("m.py", textwrap.dedent(code).encode())
+    return [(f.rule, f.line, f.fix.safety if f.fix else None, f.fix.params if f.fix else None)
+            for f in THREADS.check(src)]
+
+
+DECLARED = """
+import asyncio
+class Bridge:
+    def __init__(self, loop: asyncio.AbstractEventLoop, other: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.other = other
+        self.ready = asyncio.Event()
+        self.fut = loop.create_future()
+    def on_event(self, x):
+        self.loop.call_soon_threadsafe(print, x)
+{body}"""
+
+
+@pytest.mark.parametrize(
+    "body, found",
+    [
+        # the declared loop, its event (the one loop in sight) and future
+        ("        self.loop.call_soon(print)\n        self.ready.set()\n        self.fut.cancel()\n",
+         [("AM301", 11, "unsafe", {"attr": "call_soon_threadsafe"}),
+          ("AM306", 12, "unsafe", {"loop": "given", "expr": "self.loop"}),
+          ("AM303", 13, "unsafe", {"loop": "get_loop"})]),
+        # another loop may be the thread's own; with it in sight, so may the event be
+        ("        self.other.call_soon(print)\n        self.ready.set()\n", []),
+        # a module-level task on the current loop: the thread may run a loop of its own
+        ("        asyncio.create_task(asyncio.sleep(0))\n", []),
+        # a task on the declared loop
+        ("        asyncio.ensure_future(asyncio.sleep(0), loop=self.loop)\n", [("AM302", 11, None, None)]),
+    ],
+    ids=["same-loop", "other-loop", "current-loop-task", "declared-loop-task"],
+)
+def test_declared_code_is_off_its_own_loop_only(body: str, found: list) -> None:
+    assert _plans(DECLARED.format(body=body)) == found
+
+
+PRIMITIVES = """
+import asyncio, threading
+async def main(q: asyncio.Queue):
+    loop = asyncio.get_running_loop()
+    ev = asyncio.Event()
+    cond = asyncio.Condition()
+    def w():
+{body}
+    threading.Thread(target=w).start()
+"""
+
+
+@pytest.mark.parametrize(
+    "body, found",
+    [
+        ("        ev.set()\n        ev.clear()\n        q.put_nowait(1)",
+         [("AM306", 8, "safe", {"loop": "given", "expr": "loop"}), ("AM306", 9, "safe", {"loop": "given", "expr": "loop"}),
+          ("AM306", 10, "safe", {"loop": "given", "expr": "loop"})]),
+        # the value is used; a condition needs its lock
+        ("        print(q.get_nowait())\n        cond.notify_all()", [("AM306", 8, None, None), ("AM306", 9, None, None)]),
+        # two loop expressions in reach (the same loop, but that is not known): which one owns the event?
+        ("        mine = loop\n        mine.call_soon(print)\n        ev.set()",
+         [("AM301", 9, "safe", {"attr": "call_soon_threadsafe"}), ("AM306", 10, None, None)]),
+        # a threading.Event, an asyncio object made in the thread
+        ("        threading.Event().set()\n        e = asyncio.Event()\n        e.set()", []),
+    ],
+    ids=["fixed", "no-fix", "two-loops", "not-the-loops"],
+)
+def test_primitives_from_a_thread(body: str, found: list) -> None:
+    assert _plans(PRIMITIVES.format(body=body)) == found
+
+
+def test_no_fix_without_exactly_one_loop_in_reach() -> None:
+    code = PRIMITIVES.replace("    cond = asyncio.Condition()\n", "    spare = asyncio.get_running_loop()\n")
+    assert _plans(code.format(body="        ev.set()")) == [("AM306", 8, None, None)]
+
+
+WRAPPER = """
+import asyncio
+class Flag:
+    def __init__(self):
+        self._ev = asyncio.Event()
+        self._q = asyncio.Queue()
+    def wave(self):
+        'Wake the waiters.'
+        self._ev.set()
+        self._q.put_nowait(1)
+    def log(self):
+        self._ev.set()
+        print("waved")
+class Job:
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.flag = Flag()
+    def work(self):
+{body}
+    async def run(self):
+        await self.loop.run_in_executor(None, self.work)
+"""
+
+
+@pytest.mark.parametrize(
+    "body, found",
+    [
+        ("        self.flag.wave()", [("AM306", 19, "unsafe", {"loop": "given", "expr": "self.loop"})]),
+        ("        self.flag.log()", []),  # does more than wake
+    ],
+)
+def test_own_methods_that_only_wake(body: str, found: list) -> None:
+    assert _plans(WRAPPER.format(body=body)) == found
+
+
+def test_named_thread_code_is_reported_without_fix() -> None:
+    code = "import asyncio\nclass M:\n    def __init__(self, loop: asyncio.AbstractEventLoop):\n        self.loop = loop\n" \
+           "    def post_threadsafe(self, x):\n        self.loop.call_soon(print, x)\n"
+    src = SourceFile.from_bytes("m.py", code.encode())
+    [finding] = THREADS.check(src)
+    assert (finding.rule, finding.fix) == ("AM301", None)
+    assert finding.message.endswith("no fix: only its name or docstring says it runs in another thread")

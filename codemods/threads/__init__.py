@@ -1,4 +1,4 @@
-"""The thread family: asyncio across threads (AM301-AM305).
+"""The thread family: asyncio across threads (AM301-AM306).
 
 One file per rule (``am301_call_soon_from_thread.py``, ...); what they share: ``checker`` (the check,
 the family, and one file as the rules see it), ``threadflow`` (which code runs in a worker thread),

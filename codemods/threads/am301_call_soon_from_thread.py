@@ -71,7 +71,7 @@ _METHODS = ("call_soon", "call_later", "call_at")
 
 def in_thread(checker: ThreadChecker, call: ast.Call, code: ThreadCode) -> Optional[Finding]:
     func = call.func
-    if not isinstance(func, ast.Attribute) or func.attr not in _METHODS or checker.kinds.of(func.value) != LOOP:
+    if not isinstance(func, ast.Attribute) or func.attr not in _METHODS or checker.receiver(func.value, code) != LOOP:
         return None
     if func.attr == "call_soon":
         fix = Fix("rename", safety(code), {"attr": "call_soon_threadsafe"})

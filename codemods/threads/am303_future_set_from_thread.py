@@ -69,7 +69,7 @@ def in_thread(checker: ThreadChecker, call: ast.Call, code: ThreadCode) -> Optio
     func = call.func
     if not isinstance(func, ast.Attribute) or func.attr not in _METHODS:
         return None
-    kind = checker.kinds.of(func.value)
+    kind = checker.receiver(func.value, code)
     if kind not in ASYNCIO_FUTURES or (kind == TASK and func.attr in ("set_result", "set_exception")):
         return None
     fix = None

@@ -93,7 +93,7 @@ def in_thread(checker: ThreadChecker, call: ast.Call, code: ThreadCode) -> Optio
         return None
     if func.attr in _READ and (call.args or call.keywords):
         return None
-    if checker.kinds.of(func.value) not in ASYNCIO_FUTURES:
+    if checker.receiver(func.value, code) not in ASYNCIO_FUTURES:
         return None
     fix = None
     if func.attr in _READ:

@@ -22,6 +22,9 @@ TASK = "task"  # asyncio.Task (an asyncio future too)
 CFUTURE = "cfuture"  # concurrent.futures.Future
 EXECUTOR = "executor"  # runs its work in threads
 PEXECUTOR = "process-executor"
+EVENT = "event"  # asyncio.Event
+QUEUE = "queue"  # asyncio.Queue and its LIFO and priority kinds
+CONDITION = "condition"  # asyncio.Condition
 
 ASYNCIO_FUTURES = (FUTURE, TASK)
 
@@ -44,8 +47,16 @@ _CALL_KINDS = {
     "concurrent.futures.ProcessPoolExecutor": PEXECUTOR,
     "concurrent.futures.process.ProcessPoolExecutor": PEXECUTOR,
 }
-# Calls that bind to the calling thread's current loop: inside thread code that is not our loop.
-_CURRENT_LOOP_KINDS = {FUTURE, TASK, LOOP}
+# The loop-bound primitives (bound to a loop at their first use, or at creation before Python 3.10).
+_PRIMITIVES = {
+    **{f"asyncio.{name}": EVENT for name in ("Event", "locks.Event")},
+    **{f"asyncio.{name}": CONDITION for name in ("Condition", "locks.Condition")},
+    **{f"asyncio.{mod}{name}": QUEUE for mod in ("", "queues.") for name in ("Queue", "LifoQueue", "PriorityQueue")},
+}
+_CALL_KINDS.update(_PRIMITIVES)
+# Calls that bind to the calling thread's current loop: inside thread code that is not our loop (a
+# primitive made there is the thread's own too).
+_CURRENT_LOOP_KINDS = {FUTURE, TASK, LOOP, EVENT, QUEUE, CONDITION}
 _ANNOTATION_KINDS = {
     "asyncio.AbstractEventLoop": LOOP,
     "asyncio.BaseEventLoop": LOOP,
@@ -62,6 +73,7 @@ _ANNOTATION_KINDS = {
     "concurrent.futures.ThreadPoolExecutor": EXECUTOR,
     "concurrent.futures.thread.ThreadPoolExecutor": EXECUTOR,
     "concurrent.futures.ProcessPoolExecutor": PEXECUTOR,
+    **_PRIMITIVES,
 }
 _METHOD_KINDS = {
     (LOOP, "create_future"): FUTURE,
@@ -136,12 +148,24 @@ class Kinds:
         if isinstance(expr, ast.Call):
             return self._call(expr)
         if isinstance(expr, ast.Name):
-            return self._agree([self._binding(b) for b in self.semantic.bindings_of(expr) if not b.fallback])
+            found = [b for b in self.semantic.bindings_of(expr) if not b.fallback]
+            # ``def f(loop=None): if loop is None: loop = asyncio.get_event_loop()``: the parameter's
+            # default stands for "pick the usual one", which another binding of the name does
+            return self._agree(["none" if len(found) > 1 and _optional_param(b) else self._binding(b) for b in found])
         if isinstance(expr, ast.Attribute):
             return self._attribute(expr)
         if isinstance(expr, ast.NamedExpr):
             return self.of(expr.value)
+        if isinstance(expr, ast.BoolOp) and isinstance(expr.op, ast.Or):  # ``loop or asyncio.get_event_loop()``
+            return self._agree([self._or_operand(v) for v in expr.values])
         return None
+
+    def _or_operand(self, expr: ast.expr) -> Optional[str]:
+        if isinstance(expr, ast.Name):
+            found = [b for b in self.semantic.bindings_of(expr) if not b.fallback]
+            if len(found) == 1 and _optional_param(found[0]):
+                return "none"
+        return self._value(expr)
 
     def _in_thread(self, node: ast.AST) -> bool:
         return self.flow is not None and self.flow.in_thread(node)
@@ -156,9 +180,25 @@ class Kinds:
             if kind in _CURRENT_LOOP_KINDS and self._in_thread(call) and not explicit_loop:
                 return None
             return kind
+        returns = self._returns(call.func)
+        if returns is not None:
+            return returns
         if isinstance(call.func, ast.Attribute):
             receiver = self.of(call.func.value)
             return _METHOD_KINDS.get((receiver, call.func.attr)) if receiver else None
+        return None
+
+    def _returns(self, func: ast.expr) -> Optional[str]:
+        """The kind the return annotation of the module's own function or ``self`` method promises."""
+        if isinstance(func, ast.Name):
+            target = self.semantic.definition(func)
+        elif isinstance(func, ast.Attribute):
+            owner = instance_class(self.semantic, func.value) or self.class_of(func.value)
+            target = _method(owner, func.attr) if owner is not None else None
+        else:
+            return None
+        if isinstance(target, ast.FunctionDef) and not target.decorator_list:
+            return self.annotation(target.returns)
         return None
 
     def _binding(self, binding: Binding) -> Optional[str]:
@@ -189,14 +229,8 @@ class Kinds:
         return "none" if _is_none(expr) else self.of(expr)
 
     def _attribute(self, attr: ast.Attribute) -> Optional[str]:
-        owner = instance_class(self.semantic, attr.value)
-        if owner is None:
-            return None
-        key = (id(owner), attr.attr)
-        if key not in self._attr_cache:
-            self._attr_cache[key] = None  # a cycle through this attribute knows nothing
-            self._attr_cache[key] = self._attribute_kind(owner, attr.attr)
-        return self._attr_cache[key]
+        owner = instance_class(self.semantic, attr.value) or self.class_of(attr.value)
+        return self.attribute_kind(owner, attr.attr) if owner is not None else None
 
     def _attribute_kind(self, owner: ast.ClassDef, name: str) -> Optional[str]:
         kinds = []
@@ -210,6 +244,72 @@ class Kinds:
                     if isinstance(target.value, ast.Name) and target.value.id == me and target.attr == name:
                         kinds.append(self._value(value))
         return self._agree(kinds)
+
+    def bindings_kind(self, bindings: list[Binding]) -> Optional[str]:
+        """The one kind a name's bindings in a scope give."""
+        return self._agree([self._binding(b) for b in bindings if not b.fallback])
+
+    def attributes(self, owner: ast.ClassDef) -> list[str]:
+        """The attributes the class's methods assign on their instance, in order of first assignment."""
+        names: dict[str, None] = {}
+        for method in _methods(owner):
+            me = _self_name(method)
+            for node in ast.walk(method):
+                for target, _ in _attribute_writes(node):
+                    if isinstance(target.value, ast.Name) and target.value.id == me:
+                        names[target.attr] = None
+        return list(names)
+
+    def attribute_kind(self, owner: ast.ClassDef, name: str) -> Optional[str]:
+        key = (id(owner), name)
+        if key not in self._attr_cache:
+            self._attr_cache[key] = None  # a cycle through this attribute knows nothing
+            self._attr_cache[key] = self._attribute_kind(owner, name)
+        return self._attr_cache[key]
+
+    def class_of(self, expr: ast.expr) -> Optional[ast.ClassDef]:
+        """The module's own class ``expr`` is an instance of, when the code shows it: ``C(...)``, a
+        parameter annotated ``C``, a name or ``self`` attribute every assignment of which gives one.
+        (A small part of what the semantic model's ``types`` will hold; kept here until it does.)"""
+        key = id(expr)
+        if key in self._active or len(self._active) > _MAX_DEPTH:
+            return None
+        self._active.add(key)
+        try:
+            return self._class_of(expr)
+        finally:
+            self._active.discard(key)
+
+    def _class_of(self, expr: ast.expr) -> Optional[ast.ClassDef]:
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
+            found = self.semantic.definition(expr.func)
+            return found if isinstance(found, ast.ClassDef) else None
+        values: list[Optional[ast.expr]] = []
+        if isinstance(expr, ast.Name):
+            for b in self.semantic.bindings_of(expr):
+                if b.kind == PARAMETER and b.annotation is not None:
+                    return self._annotated_class(b.annotation)
+                values.append(b.value if b.kind in (ASSIGNMENT, WALRUS) else None)
+        elif isinstance(expr, ast.Attribute):
+            owner = instance_class(self.semantic, expr.value)
+            if owner is None:
+                return None
+            values = [value for method in _methods(owner) for node in ast.walk(method)
+                      for target, value in _attribute_writes(node)
+                      if isinstance(target.value, ast.Name) and target.value.id == _self_name(method)
+                      and target.attr == expr.attr and not _is_none(value or ast.Constant(0))]
+        classes = [self.class_of(v) if v is not None else None for v in values]
+        if not classes or any(c is None for c in classes) or len({id(c) for c in classes}) != 1:
+            return None
+        return classes[0]
+
+    def _annotated_class(self, ann: ast.expr) -> Optional[ast.ClassDef]:
+        if isinstance(ann, ast.Constant) and isinstance(ann.value, str):  # "Connection": a module-level class
+            found = [c for c in self.semantic.nodes(ast.ClassDef)
+                     if c.name == ann.value and isinstance(self.semantic.parent(c), ast.Module)]
+            return found[0] if len(found) == 1 else None
+        found = self.semantic.definition(ann) if isinstance(ann, ast.Name) else None
+        return found if isinstance(found, ast.ClassDef) else None
 
     @staticmethod
     def _agree(kinds: list[Optional[str]]) -> Optional[str]:
@@ -232,6 +332,25 @@ def instance_class(semantic: SemanticModel, expr: ast.expr) -> Optional[ast.Clas
         return None
     owner = semantic.scope_of(method).node
     return owner if isinstance(owner, ast.ClassDef) else None
+
+
+def _method(owner: ast.ClassDef, name: str) -> Optional[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The class's method ``name``, when the class body defines it once."""
+    found = [m for m in _methods(owner) if m.name == name]
+    return found[0] if len(found) == 1 else None
+
+
+def _optional_param(binding: Binding) -> bool:
+    """An unannotated parameter whose default is ``None``."""
+    func = binding.stmt
+    if binding.kind != PARAMETER or binding.annotation is not None or not isinstance(
+        func, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+    ):
+        return False
+    a = func.args
+    positional = [*a.posonlyargs, *a.args]
+    pairs = [*zip(positional[len(positional) - len(a.defaults):], a.defaults), *zip(a.kwonlyargs, a.kw_defaults)]
+    return any(p is binding.node and d is not None and _is_none(d) for p, d in pairs)
 
 
 def _is_none(expr: ast.expr) -> bool:

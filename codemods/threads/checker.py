@@ -23,21 +23,31 @@ from asyncmend.source import SourceFile
 
 from ..family import Family
 from .adapter import ADAPTER_BASE, existing_adapter
-from .asynckinds import Kinds
+from .asynckinds import LOOP, Kinds
 from .threadflow import ThreadCode, ThreadFlow
 
-SUMMARY = "asyncio across threads: loop, future and task methods called from worker threads"
+SUMMARY = "asyncio across threads: loop, future, task and primitive methods called from worker threads"
 
 # Shared by the rules' docs.
 THREAD_CODE = """\
 Thread code is a function or lambda handed to `threading.Thread(target=...)`, `threading.Timer`,
 `loop.run_in_executor`, `asyncio.to_thread`, `executor.submit`/`map` (directly, through
-`functools.partial` or a lambda), the `run` method of a `threading.Thread` subclass, and the
-module's own functions they call (one level deep) — never an `async def`, nor a function the module
-also calls elsewhere or schedules with `call_soon_threadsafe`, nor code that runs its own loop. The
-receiver must be one the code shows to be asyncio's (from `asyncio.get_running_loop()`,
-`loop.create_future()`, ...; a parameter annotated so or given one at every call in view; an
-attribute every assignment of which gives one); a method name alone is never enough."""
+`functools.partial` or a lambda) or to `add_done_callback` of a thread pool's future, the `run`
+method of a `threading.Thread` subclass, and the module's own functions they call (one level deep) —
+never an `async def`, nor a function the module also calls elsewhere or schedules with
+`call_soon_threadsafe`, nor code that creates or runs its own loop (`asyncio.set_event_loop(loop)`
+alone runs none). Thread code is also what the code declares to be: a plain function that hands
+work to a loop with `loop.call_soon_threadsafe()` or `asyncio.run_coroutine_threadsafe(..., loop)`
+runs off *that* loop (its other calls on that loop, and on asyncio objects when that is the one loop
+in sight, count; not in a branch that excludes the hand-off, nor in a function that checks which
+thread or loop it runs in, nor in a signal handler or where the hand-off only wakes the loop up with
+`call_soon_threadsafe(lambda: None)`), and so do the `self` methods only it calls; a function whose
+name or docstring says another thread calls it (`*_threadsafe`, `*_from_thread`, "called from
+another thread") is reported without a fix. The receiver must be one the code shows to be asyncio's
+(from `asyncio.get_running_loop()`, `loop.create_future()`, ...; a parameter annotated so or given
+one at every call in view; a function's return annotation; `loop or asyncio.get_event_loop()` with
+`loop=None`; an attribute every assignment of which gives one, of `self` or of an instance of the
+module's own class); a method name alone is never enough."""
 
 THREAD_FIX_SAFETY = """\
 ## Fix safety
@@ -45,10 +55,12 @@ Safe when the thread entry is explicit in the same function body: a lambda hande
 thread starter, or a function defined in the body that starts it (the start may sit in a lambda
 nested there) and used nowhere else, so every caller is in view. Otherwise unsafe: a module-level
 function, a method or a helper one call below the entry might also be called from the loop's thread
-by code outside the module, and its loop or future is known only from the call sites in view."""
+by code outside the module, and its loop or future is known only from the call sites in view; so is
+code known to be off the loop only by its hand-offs. No fix where only a name or docstring says the
+code runs in another thread."""
 # Cheap text tests before any analysis: thread rules need a thread starter and asyncio (every loop or
 # future the rules can tie comes through an asyncio name); AM304 needs a concurrent future's source.
-_THREAD_HINT = re.compile(r"Thread|Timer|to_thread|run_in_executor|start_new|Executor")
+_THREAD_HINT = re.compile(r"(?i)thread|Timer|run_in_executor|Executor")
 _CFUTURE_HINT = re.compile(r"Executor|run_coroutine_threadsafe|concurrent")
 
 
@@ -88,10 +100,62 @@ class ThreadChecker:
         self.kinds = Kinds(self.semantic, self.flow)
         self.asyncio = self._module("asyncio")
         self._adapter: Optional[tuple[str, bool]] = None
+        self._loops: dict[int, list[str]] = {}
 
     def thread_calls(self) -> list[tuple[ast.Call, ThreadCode]]:
-        """Every call made in thread code, with that code."""
-        return [(call, code) for code in self.flow.code.values() for call in self.flow.calls_in.get(id(code.node), ())]
+        """Every call made in thread code (off the loop, for declared code), with that code."""
+        return [(call, code) for code in self.flow.code.values() for call in self.flow.calls_in.get(id(code.node), ())
+                if self.flow.off_loop(call, code)]
+
+    def receiver(self, recv: ast.expr, code: ThreadCode) -> Optional[str]:
+        """The kind of a receiver in thread code. Declared thread code is off its declared loops only:
+        one of them is the loop; another loop may be the thread's own, and so may an asyncio object
+        unless the declared loop is the one loop in sight."""
+        if not code.restricted:
+            return self.kinds.of(recv)
+        if self.flow.is_declared(recv, code):
+            return LOOP
+        kind = self.kinds.of(recv)
+        return kind if kind not in (None, LOOP) and len(self.loops_of(code)) == 1 else None
+
+    def loops_of(self, code: ThreadCode) -> list[str]:
+        """The loops thread code has in reach, by their text: for declared code its declared loops and
+        any other loop its body uses; else the loops its body uses, those of the functions around it
+        (names it does not rebind) and the loop attributes of its ``self``."""
+        key = id(code.node)
+        if key not in self._loops:
+            found = {ast.unparse(d): None for d in code.declared}
+            for node in ast.walk(code.node):
+                if (isinstance(node, (ast.Name, ast.Attribute)) and type(node.ctx) is ast.Load and repeatable(node)
+                        and self.flow.region(node) is code.node and self.kinds.of(node) == LOOP):
+                    found[ast.unparse(node)] = None
+            if not code.restricted:
+                found.update(dict.fromkeys(self._outer_loops(code.node)))
+            self._loops[key] = list(found)
+        return self._loops[key]
+
+    def _outer_loops(self, func: ast.AST) -> list[str]:
+        own = self.semantic.scope_for(func)
+        if own is None:
+            return []
+        found = []
+        scope = own.parent
+        while scope is not None and scope.is_function:
+            for name, bindings in scope.bindings.items():
+                if name not in own.bindings and self.kinds.bindings_kind(bindings) == LOOP:
+                    found.append(name)
+            scope = scope.parent
+        params = [*func.args.posonlyargs, *func.args.args] if isinstance(func, ast.FunctionDef) else []
+        owner = self.semantic.parent(func)
+        if params and isinstance(owner, ast.ClassDef) and not func.decorator_list:
+            me = params[0].arg
+            found += [f"{me}.{name}" for name in self.kinds.attributes(owner) if self.kinds.attribute_kind(owner, name) == LOOP]
+        return found
+
+    def loop_in_reach(self, code: ThreadCode) -> Optional[str]:
+        """The one loop thread code has in reach (its text), if there is exactly one."""
+        loops = self.loops_of(code)
+        return loops[0] if len(loops) == 1 else None
 
     def is_statement(self, call: ast.Call) -> bool:
         return isinstance(self.semantic.parent(call), ast.Expr)
@@ -208,11 +272,13 @@ class ThreadChecker:
         return None
 
     def finding(self, node: ast.expr, rule: Rule, fix: Optional[Fix], code: Optional[ThreadCode] = None,
-                recv: Optional[str] = None, method: Optional[str] = None, note: str = "") -> Finding:
+                recv: Optional[str] = None, method: Optional[str] = None, note: str = "", what: str = "") -> Finding:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             recv = recv or short(node.func.value)
             method = method or node.func.attr
-        message = rule.summary.format(recv=recv, method=method, how=code.how if code else "") + note
+        if code is not None and code.named:
+            fix, note = None, "; no fix: only its name or docstring says it runs in another thread"
+        message = rule.summary.format(recv=recv, method=method, how=code.how if code else "", what=what) + note
         src = self.src
         return Finding(
             path=src.path,

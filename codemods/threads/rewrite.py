@@ -69,7 +69,10 @@ def _mend_call(call: cst.Call, fix: Fix) -> cst.BaseExpression:
     if fix.action == "run_coroutine_threadsafe":
         positional = [a.value for a in call.args if a.keyword is None]
         named = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
-        loop = named["loop"] if "loop" in named else func.value  # ensure_future(c, loop=l) / l.create_task(c)
+        if "loop" in fix.params:  # asyncio.create_task(c): the loop in reach
+            loop = cst.parse_expression(fix.params["loop"])
+        else:  # ensure_future(c, loop=l) / l.create_task(c)
+            loop = named["loop"] if "loop" in named else func.value
         return cst.Call(
             func=_attr(cst.Name(fix.params["asyncio"]), "run_coroutine_threadsafe"),
             args=[cst.Arg(positional[0], comma=comma), cst.Arg(loop)],
@@ -79,7 +82,10 @@ def _mend_call(call: cst.Call, fix: Fix) -> cst.BaseExpression:
         return call.with_changes(func=func.with_changes(attr=cst.Name(fix.params["attr"])))
     if fix.action == "defer":
         recv = func.value
-        loop = recv if fix.params["loop"] == "receiver" else cst.Call(func=_attr(recv.deep_clone(), "get_loop"))
+        if fix.params["loop"] == "given":  # AM306: the loop in reach
+            loop = cst.parse_expression(fix.params["expr"])
+        else:
+            loop = recv if fix.params["loop"] == "receiver" else cst.Call(func=_attr(recv.deep_clone(), "get_loop"))
         first = cst.Arg(value=_attr(recv.deep_clone(), func.attr.value),
                         comma=comma if call.args else cst.MaybeSentinel.DEFAULT)
         return call.with_changes(func=_attr(loop, "call_soon_threadsafe"), args=[first, *call.args])

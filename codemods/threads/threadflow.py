@@ -8,27 +8,57 @@ function it calls, are then thread code), or when it is the ``run`` method of a 
 subclass. One call level deeper, the module's own plain functions (and ``self`` methods) that only
 entries call are *helpers*, thread code as well.
 
+A done-callback added to the future of ``executor.submit(...)`` is an entry as well: it runs in the
+worker thread that completes the future.
+
 What is never thread code: ``async def`` bodies, and any function the module also uses in another way
 (calls from code that is not an entry, ``call_soon_threadsafe(f)``, storing it...), since that code
-may just as well run on the loop's thread. Code that runs its own event loop is left out too.
+may just as well run on the loop's thread. Code that runs its own event loop (creates one, or runs
+one: ``asyncio.run``, ``run_forever``...) is left out too; ``asyncio.set_event_loop(loop)`` alone does
+not run the loop it is given.
+
+Thread code is also what the code *declares* to be: a plain function that hands work to a loop with
+``loop.call_soon_threadsafe(...)`` or ``asyncio.run_coroutine_threadsafe(..., loop)`` runs off that
+loop's thread (a framework's, a device's or a server's thread calls it) — unless it is a signal
+handler (``signal.signal``), or only wakes the loop (``call_soon_threadsafe(lambda: None)``) — and so do the ``self``
+methods only it calls (of the same class, for ``self.<attr>`` loops). Such code is only known to be
+off *that* loop: ``declared`` holds its loop expressions, and a call in a branch that excludes the
+handing-off call, or under a test of the current thread or loop, does not count (``off_loop``).
+A function whose name or docstring says it is called from another thread (``*_threadsafe``,
+``*_from_thread``, "called from another thread") is thread code by its name alone (``named``).
 """
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
 from asyncmend.semantic import Scope, SemanticModel
 
-from ..asyncio_api import NEW_EVENT_LOOP, SET_EVENT_LOOP
+from ..asyncio_api import NEW_EVENT_LOOP
 from .asynckinds import EXECUTOR, Kinds, instance_class
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
 
-_OWN_LOOP_CALLS = {"asyncio.run", "asyncio.Runner", *NEW_EVENT_LOOP, *SET_EVENT_LOOP}
+_OWN_LOOP_CALLS = {"asyncio.run", "asyncio.Runner", *NEW_EVENT_LOOP}  # set_event_loop alone runs no loop
 # A thread that runs a loop: its futures and tasks may well be that loop's own (tornado's IOLoop runs
 # an asyncio loop through ``run_sync``). Leaving such code alone can only miss a finding.
 _OWN_LOOP_METHODS = {"run_forever", "run_until_complete", "run_sync"}
+_RUN_COROUTINE_THREADSAFE = {"asyncio.run_coroutine_threadsafe", "asyncio.tasks.run_coroutine_threadsafe"}
+# Functions whose name or docstring says another thread calls them.
+_THREAD_NAME = re.compile(r"_(threadsafe|thread_safe|from_thread|from_threads|from_other_thread|from_any_thread)$")
+_THREAD_DOC = re.compile(
+    r"\bfrom (another|a different|any|other|an?(other)? (worker|background|separate|non-asyncio)) threads?\b"
+    r"|\b(is|are) thread-?safe\b",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(r"\b(not|never|unsafe)\b|n't\b", re.IGNORECASE)
+# Calls that ask which thread or loop the code runs in.
+_PROBES = {"get_ident", "get_native_id", "current_thread", "currentThread", "main_thread", "get_running_loop",
+           "_get_running_loop", "get_event_loop"}
+# Names in a test that make it a check of which thread or loop the code runs in.
+_THREAD_TEST = re.compile(r"thread|get_ident|running_loop|get_event_loop|in_loop|on_loop|loop_thread", re.IGNORECASE)
 
 
 @dataclass
@@ -81,10 +111,26 @@ class ThreadCode:
     entries: list[Entry] = field(default_factory=list)
     helper_of: list[FunctionNode] = field(default_factory=list)  # for helpers: every entry that calls it
     explicit: bool = False  # started in the very function body that defines it, used nowhere else
+    # declared thread code: the loops it hands work to (only off those loops), and the calls that do
+    declared: list[ast.expr] = field(default_factory=list)
+    handoffs: list[ast.Call] = field(default_factory=list)
+    named: bool = False  # thread code by its name or docstring only: reported, never fixed
 
     @property
     def how(self) -> str:
-        return self.entries[0].how if self.entries else "called from thread code"
+        if self.entries:
+            return self.entries[0].how
+        if self.handoffs:
+            call = self.handoffs[0]
+            return f"it hands work to `{ast.unparse(self.declared[0])}` with `{_callee(call)}()` at line {call.lineno}"
+        if self.named:
+            return "its name or docstring says so"
+        return "called from thread code"
+
+    @property
+    def restricted(self) -> bool:
+        """Known only to run off the ``declared`` loops, not off every loop it did not make."""
+        return bool(self.declared) and not self.entries
 
 
 @dataclass
@@ -185,7 +231,18 @@ class ThreadFlow:
                 if method == "submit":
                     return "executor.submit", args[0], _invocation(args[1:], call.keywords)
                 return "executor.map", args[0], Invocation([], {}, complete=False)
+            if method == "add_done_callback" and len(args) == 1 and not call.keywords and self._submitted(call.func.value):
+                return "a done-callback of an executor's future", args[0], Invocation([], {}, complete=False)
         return None
+
+    def _submitted(self, expr: ast.expr) -> bool:
+        """``executor.submit(...)`` on a thread pool, or a name bound only to such futures: their
+        done-callbacks run in the worker thread that completes them."""
+        if isinstance(expr, ast.Name):
+            found = [b for b in self.semantic.bindings_of(expr) if not b.fallback]
+            return bool(found) and all(isinstance(b.value, ast.Call) and self._submitted(b.value) for b in found)
+        return (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "submit"
+                and self._executors.of(expr.func.value) == EXECUTOR)
 
     def _target(self, target: ast.expr, entry: Entry) -> None:
         """Record what ``target`` names as started by ``entry``, seeing through partial and lambda."""
@@ -283,6 +340,7 @@ class ThreadFlow:
                     changed = True
         for code in entries.values():
             code.explicit = self._explicit(code)
+        self._declare(entries)
         helpers: dict[int, ThreadCode] = {}
         for code in entries.values():
             for call in self.calls_in.get(id(code.node), ()):
@@ -295,7 +353,81 @@ class ThreadFlow:
                         and self._only_from(func, entries, allow_entry=False)
                         and not self._runs_own_loop(func)):
                     helpers[id(func)] = ThreadCode(func, helper_of=[code.node])
+        for key, helper in list(helpers.items()):
+            callers = [entries[id(n)] for n in helper.helper_of]
+            helper.named = all(c.named for c in callers)
+            if any(c.restricted for c in callers) and all(c.restricted or c.named for c in callers):
+                # off only the callers' loops: those it reaches as the same ``self`` attributes
+                helper.declared = [d for c in callers if c.restricted for d in c.declared
+                                   if _self_chain(d, c.node) and _self_name(helper.node) == _self_name(c.node)]
+                if not helper.declared or self._probes(helper.node):
+                    del helpers[key]
+            elif helper.named and self._probes(helper.node):
+                del helpers[key]
         self.code = {**entries, **helpers}
+
+    def _declare(self, entries: dict[int, ThreadCode]) -> None:
+        """Add the plain functions that declare themselves thread code: by handing work to a loop
+        from another thread, or by their name or docstring."""
+        for func in self.semantic.nodes(ast.FunctionDef):
+            if any(not (isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod")) for d in func.decorator_list):
+                continue
+            handoffs = [(c, loop) for c in self.calls_in.get(id(func), ()) for loop in [self._handoff(c)] if loop is not None]
+            named = bool(_THREAD_NAME.search(func.name) or _says_other_thread(ast.get_docstring(func) or ""))
+            if not (handoffs or named) or self._runs_own_loop(func) or self._probes(func) or self._signal_handler(func):
+                continue
+            code = entries.get(id(func))
+            if code is None:
+                code = entries[id(func)] = ThreadCode(func)
+            code.handoffs = [c for c, _ in handoffs]
+            code.declared = [loop for _, loop in handoffs]
+            code.named = named and not code.entries and not handoffs
+
+    def _handoff(self, call: ast.Call) -> Optional[ast.expr]:
+        """The loop a call hands work to from another thread: ``L.call_soon_threadsafe(...)``,
+        ``asyncio.run_coroutine_threadsafe(coro, L)`` — when ``L`` is a name or attributes on one."""
+        loop: Optional[ast.expr] = None
+        if isinstance(call.func, ast.Attribute) and call.func.attr == "call_soon_threadsafe":
+            if call.args and isinstance(call.args[0], ast.Lambda) and isinstance(call.args[0].body, ast.Constant):
+                return None  # ``call_soon_threadsafe(lambda: None)`` only wakes the loop up (from a signal handler...)
+            loop = call.func.value
+        elif self.semantic.qualname(call.func) in _RUN_COROUTINE_THREADSAFE:
+            loop = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "loop"), None)
+        return loop if loop is not None and _chain(loop) else None
+
+    def _signal_handler(self, func: ast.AST) -> bool:
+        """Whether the function is handed to ``signal.signal`` (directly or through ``functools.partial``):
+        a signal handler runs in the main thread, between two steps of the loop running there."""
+        for ref in self._refs.get(id(func), ()):
+            node, up = ref.node, self.semantic.parent(ref.node)
+            while isinstance(up, ast.Call) and node in up.args and self.semantic.qualname(up.func) == "functools.partial":
+                node, up = up, self.semantic.parent(up)
+            if isinstance(up, ast.Call) and node in up.args and self.semantic.qualname(up.func) == "signal.signal":
+                return True
+        return False
+
+    def _probes(self, func: ast.AST) -> bool:
+        """Whether a function asks which thread or loop it runs in (``threading.get_ident()``,
+        ``asyncio.get_running_loop()``, a test naming the loop's thread...): it may then do the
+        right thing on each side, and where it runs is not known from its hand-offs."""
+        for call in self.calls_in.get(id(func), ()):
+            name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+            if name in _PROBES:
+                return True
+        for node in ast.walk(func):
+            if isinstance(node, (ast.If, ast.IfExp, ast.While, ast.Assert)) and self.region(node) is func:
+                if _THREAD_TEST.search(ast.unparse(node.test)):
+                    return True
+        return False
+
+    def off_loop(self, node: ast.AST, code: ThreadCode) -> bool:
+        """Whether ``node`` in ``code`` runs off the loop: for declared thread code, unless it sits in a
+        branch that excludes every hand-off (``if ...: loop.call_soon(f) else: loop.call_soon_threadsafe(f)``)."""
+        return not code.handoffs or not all(_exclusive(node, h, self.semantic) for h in code.handoffs)
+
+    def is_declared(self, expr: ast.expr, code: ThreadCode) -> bool:
+        """Whether ``expr`` is one of the loops declared thread code hands work to."""
+        return any(ast.dump(expr) == ast.dump(d) for d in code.declared)
 
     def _only_from(self, func: ast.AST, entries: dict[int, ThreadCode], allow_entry: bool) -> bool:
         for ref in self._refs.get(id(func), ()):
@@ -332,6 +464,82 @@ class ThreadFlow:
             if isinstance(call.func, ast.Attribute) and call.func.attr in _OWN_LOOP_METHODS:
                 return True
         return False
+
+
+def _says_other_thread(doc: str) -> bool:
+    """Whether a sentence of a docstring says other threads call the function ("called from another
+    thread", "this method is threadsafe"), and does not say they must not ("not safe to call from
+    other threads")."""
+    return any(_THREAD_DOC.search(s) and not _NEGATION.search(s) for s in re.split(r"\.\s", doc))
+
+
+def _callee(call: ast.Call) -> str:
+    func = call.func
+    return f"{ast.unparse(func.value)}.{func.attr}" if isinstance(func, ast.Attribute) else ast.unparse(func)
+
+
+def _chain(expr: ast.expr) -> bool:
+    """A name or a chain of attributes on a name."""
+    while isinstance(expr, ast.Attribute):
+        expr = expr.value
+    return isinstance(expr, ast.Name)
+
+
+def _self_name(func: ast.AST) -> Optional[str]:
+    if not isinstance(func, ast.FunctionDef) or func.decorator_list:
+        return None
+    params = [*func.args.posonlyargs, *func.args.args]
+    return params[0].arg if params else None
+
+
+def _self_chain(expr: ast.expr, func: ast.AST) -> bool:
+    """``self.<attr>...`` where ``self`` is the method ``func``'s instance."""
+    if not isinstance(expr, ast.Attribute):
+        return False
+    while isinstance(expr, ast.Attribute):
+        expr = expr.value
+    return isinstance(expr, ast.Name) and expr.id == _self_name(func)
+
+
+def _exclusive(a: ast.AST, b: ast.AST, semantic: SemanticModel) -> bool:
+    """Whether ``a`` and ``b`` sit in branches of one ``if``/``try`` that never both run."""
+    def path(node: ast.AST) -> list[ast.AST]:
+        out = [node]
+        while (up := semantic.parent(out[-1])) is not None:
+            out.append(up)
+        return out[::-1]
+
+    pa, pb = path(a), path(b)
+    i = 0
+    while i < min(len(pa), len(pb)) and pa[i] is pb[i]:
+        i += 1
+    if i == 0 or i >= min(len(pa), len(pb)):
+        return False
+    common, ca, cb = pa[i - 1], pa[i], pb[i]
+    if isinstance(common, (ast.If, ast.IfExp)):
+        return _branch(common, ca) != _branch(common, cb) and None not in (_branch(common, ca), _branch(common, cb))
+    if isinstance(common, ast.Try):
+        sides = {_try_side(common, ca), _try_side(common, cb)}
+        return sides == {"body", "handler"}
+    return False
+
+
+def _branch(node: ast.AST, child: ast.AST) -> Optional[str]:
+    body = node.body if isinstance(node.body, list) else [node.body]
+    orelse = node.orelse if isinstance(node.orelse, list) else [node.orelse]
+    if any(child is c for c in body):
+        return "body"
+    if any(child is c for c in orelse):
+        return "orelse"
+    return None
+
+
+def _try_side(node: ast.Try, child: ast.AST) -> Optional[str]:
+    if any(child is c for c in node.body):
+        return "body"
+    if any(child is c for c in node.handlers):
+        return "handler"
+    return None
 
 
 def _key(node: Optional[ast.AST]) -> Optional[int]:
