@@ -38,10 +38,14 @@ MODULES = {
     "cancels": ("asyncmend/codemods/drain/cancels.py", ["tests/test_cancel_filters.py", "tests/test_drain.py"]),
     "unawaited": ("asyncmend/codemods/unawaited/resolver.py", ["tests/test_fix_safety.py", "tests/test_rebinding.py"]),
     "am101": ("asyncmend/codemods/unawaited/am101_unawaited_coroutine.py",
-              ["tests/test_fix_safety.py", "tests/test_rebinding.py"]),
+              ["tests/test_fix_safety.py", "tests/test_rebinding.py", "tests/test_unawaited_shapes.py"]),
     "am102": ("asyncmend/codemods/unawaited/am102_coroutine_called_sync.py",
               ["tests/test_fix_safety.py", "tests/test_rebinding.py"]),
     "threadflow": ("asyncmend/codemods/threads/threadflow.py", ["tests/test_threads.py"]),
+    # Added after the last run (issues 15 and 16): what the code shows a value's type to be, and
+    # asyncio primitives touched from threads (AM101's selection also gained the dropped-use tests).
+    "types": ("asyncmend/semantic/types.py", ["tests/test_types.py", "tests/test_recall.py"]),
+    "am306": ("asyncmend/codemods/threads/am306_loop_primitive_from_thread.py", ["tests/test_threads.py"]),
 }
 
 CONFIG = """\
