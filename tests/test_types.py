@@ -5,6 +5,8 @@ import ast
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from asyncmend import engine
 from asyncmend.codemods.index import SELF, ProjectIndex
 from asyncmend.codemods.summary import summarize
@@ -266,3 +268,70 @@ def test_coroutine_types_identity_decorators_and_unions(tmp_path: Path) -> None:
     """))
     found = engine.check([str(tmp_path)], Settings(jobs=1, cache=False)).findings
     assert [f.line for f in found] == [27, 29]
+
+
+# One home for "what does a class's method assign to an attribute of its instance": the unawaited
+# family reads it as terms (``class_types``), the thread family as kinds (``asynckinds.Kinds``). A
+# write the code does not see through makes the attribute unknown in both.
+_OPAQUE_WRITES = {
+    "unpacked": "self.ready, other = make(), 1",
+    "augmented": "self.ready += 1",
+    "for target": "for self.ready in []: pass",
+    "with target": "with open(__file__) as self.ready: pass",
+    "deleted": "del self.ready",
+    "nested function": "def later(): self.ready = 1",
+}
+
+
+@pytest.mark.parametrize("write", _OPAQUE_WRITES.values(), ids=list(_OPAQUE_WRITES))
+def test_both_families_read_attribute_writes_alike(write: str) -> None:
+    from asyncmend.codemods.threads.asynckinds import CFUTURE, Kinds
+
+    def answers(extra: str) -> tuple:
+        tree, model = _model(f"""\
+            import concurrent.futures
+
+            class Probe:
+                def __init__(self):
+                    self.ready = concurrent.futures.Future()
+
+                def reset(self):
+                    {extra}
+
+            async def main(probe: Probe):
+                await probe.ready
+        """)
+        attrs, _ = model.typing.class_types(_class(tree, "Probe"))
+        awaited = next(n for n in ast.walk(tree) if isinstance(n, ast.Await)).value
+        return attrs["ready"], Kinds(model).of(awaited)
+
+    assert answers("pass") == (("call", "concurrent.futures.Future"), CFUTURE)
+    assert answers("self.ready = None") == (("call", "concurrent.futures.Future"), CFUTURE)  # no disagreement
+    assert answers(write) == (None, None)
+
+
+def test_thread_kinds_read_returns_and_self_through_the_model() -> None:
+    from asyncmend.codemods.threads.asynckinds import FUTURE, LOOP, Kinds
+
+    tree, model = _model("""\
+        import asyncio
+
+        class Pump:
+            def __init__(self):
+                self.loop = asyncio.get_running_loop()
+
+            def owner(self):
+                return self.loop
+
+            def pending(self) -> "asyncio.Future[int]": ...
+
+        def pump() -> Pump: ...
+
+        pump().owner()
+        pump().pending()
+    """)
+    kinds = Kinds(model)
+    calls = [n.value for n in tree.body if isinstance(n, ast.Expr)]
+    # the value ``owner`` returns (the model's ``returns``), a generic annotation read as its class
+    assert [kinds.of(c) for c in calls] == [LOOP, FUTURE]
+    assert kinds.class_of(calls[0].func.value) is _class(tree, "Pump")

@@ -35,7 +35,7 @@ _PLAIN_DECORATORS = frozenset({
     "staticmethod", "classmethod", "abc.abstractmethod", "typing.overload", "typing.override",
     "typing_extensions.overload", "typing_extensions.override", "functools.cache", "functools.lru_cache",
 })
-_PROPERTIES = frozenset({"property", "functools.cached_property"})
+PROPERTIES = frozenset({"property", "functools.cached_property"})
 _CONTEXT_MANAGERS = frozenset({"contextlib.contextmanager", "contextlib.asynccontextmanager"})
 # Class-level values that only declare a field: its annotation says the type.
 _FIELDS = frozenset({"dataclasses.field", "attr.ib", "attr.attrib", "attrs.field", "attr.field"})
@@ -145,6 +145,11 @@ class Types:
             return term
         return None
 
+    def self_class(self, node: ast.Name) -> Optional[str]:
+        """The qualified name of the class whose method has ``node`` as its ``self``, else None."""
+        found = self._first_param(node)
+        return found[1] if found is not None and found[2] == "self" else None
+
     def _first_param(self, node: ast.Name) -> Optional[tuple]:
         """``("self", class qual, "self" | "cls")`` when ``node`` is the first parameter of a method,
         not rebound, that stands for the instance (or, in a classmethod, the class)."""
@@ -183,15 +188,16 @@ class Types:
         return None
 
     def def_qual(self, node: ast.AST) -> Optional[str]:
-        """``pkg.mod.Outer.name`` of a def or class nested only in classes; None inside a function."""
+        """``pkg.mod.Outer.name`` of a def or class nested only in classes (``__main__.name`` when the
+        module's name is not known); None inside a function."""
         parts = [node.name]
         scope = self.m.scope_of(node)
         while scope.kind == CLASS:
             parts.append(scope.node.name)
             scope = scope.parent
-        if scope.kind != MODULE or not self.m.module_name:
+        if scope.kind != MODULE:
             return None
-        return ".".join([self.m.module_name, *reversed(parts)])
+        return ".".join([self.m.module_name or "__main__", *reversed(parts)])
 
     def decorator(self, node: ast.expr) -> Optional[str]:
         found = self.m.qualname(node)
@@ -200,7 +206,8 @@ class Types:
         return found
 
     def annotation(self, node: Optional[ast.expr], scope=None) -> Optional[Term]:
-        """The instance type an annotation names: ``C``, ``"C"``, ``Optional[C]``, ``C | None``, ``Self``."""
+        """The instance type an annotation names: ``C``, ``"C"``, ``C[T]``, ``Optional[C]``, ``C | None``,
+        ``Self``."""
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             try:
                 node = ast.parse(node.value, mode="eval").body
@@ -211,6 +218,8 @@ class Types:
             return self.annotation(sides[0], scope) if len(sides) == 1 else None
         if isinstance(node, ast.Subscript) and self.decorator(node.value) in _OPTIONAL:
             return self.annotation(node.slice, scope)
+        if isinstance(node, ast.Subscript) and self.decorator(node.value) not in _CM_TYPES | _ITERATORS:
+            node = node.value  # ``asyncio.Future[int]``: an instance of the class
         if node is None or dotted(node) is None:
             return None
         qual = self.decorator(node)
@@ -243,7 +252,7 @@ class Types:
         decorators = [self.decorator(d) for d in func.decorator_list]
         is_async = isinstance(func, ast.AsyncFunctionDef)
         manager = [d for d in decorators if d in _CONTEXT_MANAGERS]
-        if any(d not in _PLAIN_DECORATORS and d not in _PROPERTIES and d not in _CONTEXT_MANAGERS for d in decorators):
+        if any(d not in _PLAIN_DECORATORS and d not in PROPERTIES and d not in _CONTEXT_MANAGERS for d in decorators):
             return None
         if manager:
             entered = self._yielded(func, inner)
@@ -263,18 +272,6 @@ class Types:
         if declared == ("self-type",):
             declared = ("self", class_qual) if class_qual else None
         return (is_async, declared) if declared is not None else None
-
-    def _attr_store(self, attrs: dict, target: ast.expr, me: str, value: ast.expr, annotation, scope) -> None:
-        found = _self_attrs(target, me)
-        if not found:
-            return
-        terms = attrs.setdefault(found[0], set())
-        if _is_none(value):
-            return
-        term = self.of(value)
-        if term is None and annotation is not None:
-            term = self.annotation(annotation, scope)
-        terms.add(term)
 
     def _yielded(self, func: ast.AST, inner) -> Optional[Term]:
         terms = set()
@@ -297,6 +294,32 @@ class Types:
             arg = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) and node.slice.elts else node.slice
             return self.annotation(arg, scope)
         return None
+
+    def attribute_writes(self, node: ast.ClassDef) -> dict[str, list[tuple[Optional[ast.expr], Optional[ast.expr], object]]]:
+        """What the class's methods assign to attributes of their instance (``self.x = ...``, also in
+        functions nested in a method that see its ``self``): attribute -> one (value, annotation,
+        scope) a write, in source order. The value is None where the code does not show one value:
+        unpacking, ``+=``, a ``for`` or ``with`` target, ``del``."""
+        scope = self.m.scope_for(node)
+        out: dict[str, list] = {}
+        if scope is None:
+            return out
+        for child in scope.children:
+            func = child.node
+            if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            params = [*func.args.posonlyargs, *func.args.args]
+            decorators = {self.decorator(d) for d in func.decorator_list}
+            if not params or "staticmethod" in decorators or "classmethod" in decorators:
+                continue
+            me = params[0].arg
+            inner = [child, *(s for s in child.descendants() if self.m.owner(me, s) is child)]
+            for where in inner:
+                for stmt in where.statements:
+                    for target, value, annotation in _writes(stmt):
+                        for attr in _self_attrs(target, me):
+                            out.setdefault(attr, []).append((value, annotation, where))
+        return out
 
     def class_types(self, node: ast.ClassDef) -> tuple[dict[str, Optional[Term]], dict[str, tuple[bool, Term]]]:
         """The attributes of a class's instances and what its methods return.
@@ -332,30 +355,24 @@ class Types:
                 continue
             found = self.returns(func, qual)
             decorators = {self.decorator(d) for d in func.decorator_list}
-            if decorators & _PROPERTIES:
+            if decorators & PROPERTIES:
                 if found is not None and not found[0]:
                     attrs.setdefault(func.name, set()).add(found[1])
                 else:
                     attrs.setdefault(func.name, set()).add(None)
             elif found is not None:
                 returns[func.name] = found
-            params = [*func.args.posonlyargs, *func.args.args]
-            if not params or "staticmethod" in decorators or "classmethod" in decorators:
-                continue
-            me = params[0].arg
-            for stmt in child.statements:
-                if isinstance(stmt, ast.Assign):
-                    for target in stmt.targets:
-                        if isinstance(target, ast.Attribute):
-                            self._attr_store(attrs, target, me, stmt.value, None, child)
-                        else:
-                            for attr in _self_attrs(target, me):  # unpacked: not followed
-                                attrs.setdefault(attr, set()).add(None)
-                elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
-                    self._attr_store(attrs, stmt.target, me, stmt.value, stmt.annotation, child)
-                elif isinstance(stmt, ast.AugAssign):
-                    for attr in _self_attrs(stmt.target, me):
-                        attrs.setdefault(attr, set()).add(None)
+        for name, writes in self.attribute_writes(node).items():
+            for value, annotation, where in writes:
+                if value is None:
+                    attrs.setdefault(name, set()).add(None)
+                elif not _is_none(value):
+                    term = self.of(value)
+                    if term is None and annotation is not None:
+                        term = self.annotation(annotation, where)
+                    attrs.setdefault(name, set()).add(term)
+                else:
+                    attrs.setdefault(name, set())
         out: dict[str, Optional[Term]] = {}
         for name in {*attrs, *declared}:
             terms = attrs.get(name, set())
@@ -363,6 +380,27 @@ class Types:
                 terms = {declared.get(name)}
             out[name] = terms.pop() if len(terms) == 1 else None
         return out, returns
+
+
+def _writes(stmt: ast.stmt):
+    """(target, value, annotation) for each target a statement assigns; value None where the target
+    does not get one value the code shows."""
+    if isinstance(stmt, ast.Assign):
+        for target in stmt.targets:
+            yield target, stmt.value if isinstance(target, (ast.Attribute, ast.Name)) else None, None
+    elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+        yield stmt.target, stmt.value, stmt.annotation
+    elif isinstance(stmt, ast.AugAssign):
+        yield stmt.target, None, None
+    elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+        yield stmt.target, None, None
+    elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+        for item in stmt.items:
+            if item.optional_vars is not None:
+                yield item.optional_vars, None, None
+    elif isinstance(stmt, ast.Delete):
+        for target in stmt.targets:
+            yield target, None, None
 
 
 def _self_attrs(target: ast.expr, me: str) -> list[str]:

@@ -117,7 +117,7 @@ def _wrapper(checker: ThreadChecker, func: ast.Attribute, code: ThreadCode) -> O
     """What primitive ``obj.method`` touches when it is a plain method of the module's own class
     whose body only sets, clears or feeds asyncio events and queues of its instance (and that is
     not thread code itself, where its own calls are reported)."""
-    owner = instance_class(checker.semantic, func.value) or checker.kinds.class_of(func.value)
+    owner = checker.kinds.class_of(func.value)
     if owner is None or (code.restricted and len(checker.loops_of(code)) != 1):
         return None
     found = [m for m in owner.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m.name == func.attr]
