@@ -26,7 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-_FORMAT = 5  # 3: the run's resolved results; 4: CallSite.shape, .bound, .returns_nothing; 5: types
+_FORMAT = 6  # 3: the run's resolved results; 4: CallSite.shape, .bound, .returns_nothing; 5: types;
+# 6: ModuleSummary.awaits, .asyncio_ref
 # How long before it is read a file must have last changed for its stat stamp to be trusted.
 _RACY_NS = 2_000_000_000
 # The folders of the tool's own code: in a checkout, ``codemods/`` is not inside ``asyncmend/`` (see

@@ -115,6 +115,19 @@ class CallSite(NamedTuple):
     returns_nothing: bool = False  # the callee, seen in this module, has no ``return <value>``
 
 
+class AwaitSite(NamedTuple):
+    """``await x.attr``, where the code shows the attribute's type only as a term of the semantic
+    model (``("attr", base, "attr")``, for the index to evaluate: a class of another module may
+    assign it). The thread family reads these (AM304, a ``concurrent.futures.Future`` awaited)."""
+
+    line: int
+    col: int  # 0-based character column of the await
+    end_line: int
+    end_col: int
+    term: tuple
+    text: str  # the awaited expression, as written
+
+
 @dataclass
 class ModuleSummary:
     module: str
@@ -127,6 +140,10 @@ class ModuleSummary:
     rebinds: list[str] = field(default_factory=list)  # ``module.name`` of other modules assigned here
     returns: dict[str, tuple[bool, tuple]] = field(default_factory=dict)  # function -> (is async, type term)
     exports: list[str] | None = None  # ``__all__``, when the module states it as a literal
+    awaits: list[AwaitSite] = field(default_factory=list)  # see AwaitSite (checked files only)
+    # How the module reaches ``asyncio`` (``SemanticModel.module_ref``: a name, whether it must be
+    # imported), for fixes that use it; None when no name is safe (checked files only).
+    asyncio_ref: tuple[str, bool] | None = None
 
 
 # --- binding collection ---------------------------------------------------------------------------
@@ -172,6 +189,7 @@ class _Collector(ast.NodeVisitor):
         self.scopes: list[_Scope] = [self.root]
         self.star_imports: list[int] = []
         self.name_calls: dict[str, list[ast.Call]] = {}  # the calls ``name(...)`` of each name
+        self.awaited_attrs: list[ast.Await] = []  # ``await x.attr``
         self._dispatch: dict[type, object] = {}
 
     # scopes
@@ -285,6 +303,11 @@ class _Collector(ast.NodeVisitor):
             method(node)
         else:
             self.generic_visit(node)
+
+    def visit_Await(self, node: ast.Await) -> None:
+        if isinstance(node.value, ast.Attribute):
+            self.awaited_attrs.append(node)
+        self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
         pass  # nothing to bind; NodeVisitor's version only serves deprecated visit_Num & co.
@@ -866,10 +889,26 @@ class _Summarizer:
             for kind, info in binds
         )
         stars = [str(info) for kind, info in owned.get("*", ()) if kind == "star" and info]
+        awaits = self.awaits() if with_calls else []
         return ModuleSummary(
             self.module, self.src.path, names, classes, calls, star_imports=stars, module_loop=module_loop,
-            rebinds=self.rebinds(), returns=returns, exports=_exports(self.src.tree),
+            rebinds=self.rebinds(), returns=returns, exports=_exports(self.src.tree), awaits=awaits,
+            asyncio_ref=self.src.semantic.module_ref("asyncio") if awaits else None,
         )
+
+    def awaits(self) -> list[AwaitSite]:
+        """The ``await x.attr`` whose attribute's type is a term for the index (see AwaitSite)."""
+        out = []
+        for node in self.c.awaited_attrs:
+            term = self.src.semantic.type_of(node.value)
+            if term is None or term[0] != "attr":
+                continue
+            out.append(AwaitSite(
+                node.lineno, self.src.char_col(node.lineno, node.col_offset),
+                node.end_lineno, self.src.char_col(node.end_lineno, node.end_col_offset),
+                term, ast.unparse(node.value),
+            ))
+        return out
 
     def dropped_calls(self) -> list[CallSite]:
         """Calls inside expressions whose value is dropped (see ``CallSite.shape``), in coroutines and

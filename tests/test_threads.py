@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -969,3 +970,52 @@ def test_named_thread_code_is_reported_without_fix() -> None:
     [finding] = THREADS.check(src)
     assert (finding.rule, finding.fix) == ("AM301", None)
     assert finding.message.endswith("no fix: only its name or docstring says it runs in another thread")
+
+
+def test_await_of_another_modules_concurrent_future_by_evidence(tmp_path: Path) -> None:
+    """AM304 across modules: the fix's safety follows what shows the receiver's class (built here:
+    safe; annotated, every call in view passing one: unsafe; only annotated: no fix); a class of the
+    awaiting module that assigns the attribute itself is the per-file check's, reported once; a
+    subclass here of the other module's class is known through its base."""
+    from asyncmend import engine
+    from asyncmend.config import Settings
+
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "probe.py").write_text(textwrap.dedent("""\
+        import concurrent.futures
+
+        class Probe:
+            def __init__(self):
+                self.ready = concurrent.futures.Future()
+    """))
+    (tmp_path / "m.py").write_text(textwrap.dedent("""\
+        import asyncio
+        import concurrent.futures
+        from probe import Probe
+
+        class Local:
+            def __init__(self):
+                self.ready = concurrent.futures.Future()
+
+        class Sub(Probe):
+            async def wait(self):
+                await self.ready
+
+        async def built():
+            await Probe().ready
+            await Local().ready
+
+        async def passed(p: Probe):
+            await p.ready
+
+        async def annotated(p: Probe):
+            await p.ready
+
+        async def main(other):
+            await passed(Probe())
+            await annotated(other)
+    """))
+    found = engine.check([str(tmp_path)], Settings(jobs=1, cache=False)).findings
+    assert [(f.line, f.fix.safety if f.fix else None) for f in sorted(found, key=lambda f: f.line)] == [
+        (11, "safe"), (14, "safe"), (15, "safe"), (18, "unsafe"), (21, None)
+    ]

@@ -6,6 +6,8 @@ from typing import Optional
 
 from asyncmend.model import Finding, Fix, Rule
 
+from ..index import ProjectIndex
+from ..summary import ModuleSummary
 from .asynckinds import LOOP
 from .checker import THREAD_CODE, THREAD_FIX_SAFETY, ThreadChecker, plain_args, repeatable, safety
 from .threadflow import ThreadCode
@@ -83,4 +85,8 @@ def in_thread(checker: ThreadChecker, call: ast.Call, code: ThreadCode) -> Optio
 
 
 def on_loop(checker: ThreadChecker) -> list[Finding]:
+    return []
+
+
+def in_project(summary: ModuleSummary, index: ProjectIndex) -> list[Finding]:
     return []

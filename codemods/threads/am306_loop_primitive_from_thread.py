@@ -7,6 +7,8 @@ from typing import Optional
 
 from asyncmend.model import Finding, Fix, Rule
 
+from ..index import ProjectIndex
+from ..summary import ModuleSummary
 from .asynckinds import CONDITION, EVENT, QUEUE, instance_class
 from .checker import THREAD_CODE, THREAD_FIX_SAFETY, ThreadChecker, plain_args, repeatable, safety
 from .threadflow import ThreadCode
@@ -142,4 +144,8 @@ def _wrapper(checker: ThreadChecker, func: ast.Attribute, code: ThreadCode) -> O
 
 
 def on_loop(checker: ThreadChecker) -> list[Finding]:
+    return []
+
+
+def in_project(summary: ModuleSummary, index: ProjectIndex) -> list[Finding]:
     return []

@@ -2,14 +2,17 @@
 object a receiver is (``asynckinds``), the checker that runs the rules on one file, and the rewrite of
 their plans (``rewrite``, LibCST).
 
-A thread rule file has its ``RULE`` and two functions, each giving findings with their fix plans
+A thread rule file has its ``RULE`` and three functions, each giving findings with their fix plans
 (``Fix(action, safety, params)``, the actions ``rewrite`` knows):
 
 - ``in_thread(checker, call, code)``: the finding about one call made in thread code (``code``, see
   ``threadflow``), or None; the checker offers each call to every rule, in the order of the calls, and
   a rule looks at the call's shape before it asks what kind of object the receiver is
   (``checker.kinds``, which remembers what it worked out);
-- ``on_loop(checker)``: the findings in code that runs on the loop, after those.
+- ``on_loop(checker)``: the findings in code that runs on the loop, after those;
+- ``in_project(summary, index)``: the findings that need the other modules of the project, once
+  every file is summarised: a file's summary (``codemods/summary.py``) read against the project index,
+  whose types (terms of ``asyncmend.semantic.types``) it evaluates across modules.
 """
 from __future__ import annotations
 
@@ -22,6 +25,8 @@ from asyncmend.model import Finding, Fix, Rule
 from asyncmend.source import SourceFile
 
 from ..family import Family
+from ..index import ProjectIndex
+from ..summary import ModuleSummary
 from .adapter import ADAPTER_BASE, existing_adapter
 from .asynckinds import LOOP, Kinds
 from .threadflow import ThreadCode, ThreadFlow
@@ -80,7 +85,10 @@ def family(*rules: ModuleType) -> Family:
                     found.append(finding)
         return found + [f for rule in rules for f in rule.on_loop(checker)]
 
-    return Family("threads", SUMMARY, tuple(rule.RULE for rule in rules), rewrite, check=check)
+    def resolve(summary: ModuleSummary, index: ProjectIndex, settings: object) -> list[Finding]:
+        return [f for rule in rules for f in rule.in_project(summary, index)]
+
+    return Family("threads", SUMMARY, tuple(rule.RULE for rule in rules), rewrite, check=check, resolve=resolve)
 
 
 def rewrite(module, findings, locate, context):
