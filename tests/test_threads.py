@@ -1019,3 +1019,48 @@ def test_await_of_another_modules_concurrent_future_by_evidence(tmp_path: Path) 
     assert [(f.line, f.fix.safety if f.fix else None) for f in sorted(found, key=lambda f: f.line)] == [
         (11, "safe"), (14, "safe"), (15, "safe"), (18, "unsafe"), (21, None)
     ]
+
+
+@pytest.mark.parametrize("elsewhere, thread_code", [
+    ("", True),
+    ("async def cancel_it(fut):\n    fut.cancel()\n", True),  # another future: its own bindings
+    ("async def settle():\n    box.done.set_result(0)\n", False),  # also completed on the loop
+])
+def test_done_callback_of_a_bare_future_completed_in_threads(elsewhere: str, thread_code: bool) -> None:
+    code = textwrap.dedent("""\
+        import concurrent.futures
+        import threading
+
+        class Box:
+            def __init__(self):
+                self.done = concurrent.futures.Future()
+                self.done.add_done_callback(self.on_done)
+                threading.Thread(target=self.fill).start()
+
+            def fill(self):
+                self.done.set_result(1)
+
+            def on_done(self, fut):
+                print(fut)
+
+        box = Box()
+    """) + elsewhere
+    flow = ThreadFlow(ast.parse(code))
+    names = {getattr(c.node, "name", None) for c in flow.code.values()}
+    assert names == ({"fill", "on_done"} if thread_code else {"fill"})
+
+
+def test_done_callback_of_a_run_coroutine_threadsafe_future_is_not_thread_code() -> None:
+    code = textwrap.dedent("""\
+        import asyncio
+        import threading
+
+        def work(loop, coro):
+            fut = asyncio.run_coroutine_threadsafe(coro, loop)
+            fut.add_done_callback(report)
+
+        def report(fut):
+            print(fut)
+    """)
+    flow = ThreadFlow(ast.parse(code))
+    assert "report" not in {getattr(c.node, "name", None) for c in flow.code.values()}

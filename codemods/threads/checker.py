@@ -37,7 +37,8 @@ SUMMARY = "asyncio across threads: loop, future, task and primitive methods call
 THREAD_CODE = """\
 Thread code is a function or lambda handed to `threading.Thread(target=...)`, `threading.Timer`,
 `loop.run_in_executor`, `asyncio.to_thread`, `executor.submit`/`map` (directly, through
-`functools.partial` or a lambda) or to `add_done_callback` of a thread pool's future, the `run`
+`functools.partial` or a lambda) or to `add_done_callback` of a thread pool's future or of a bare
+`concurrent.futures.Future()` whose every `set_result`/`set_exception`/`cancel` is in thread code, the `run`
 method of a `threading.Thread` subclass, and the module's own functions they call (one level deep) —
 never an `async def`, nor a function the module also calls elsewhere or schedules with
 `call_soon_threadsafe`, nor code that creates or runs its own loop (`asyncio.set_event_loop(loop)`

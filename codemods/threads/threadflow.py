@@ -9,7 +9,9 @@ subclass. One call level deeper, the module's own plain functions (and ``self`` 
 entries call are *helpers*, thread code as well.
 
 A done-callback added to the future of ``executor.submit(...)`` is an entry as well: it runs in the
-worker thread that completes the future.
+worker thread that completes the future; so is one added to a bare ``concurrent.futures.Future()``
+(a name, or a ``self`` attribute, given only such futures) whose every ``set_result``,
+``set_exception`` and ``cancel`` is in thread code (found once the other thread code is known).
 
 What is never thread code: ``async def`` bodies, and any function the module also uses in another way
 (calls from code that is not an entry, ``call_soon_threadsafe(f)``, storing it...), since that code
@@ -37,7 +39,7 @@ from typing import Optional, Union
 from asyncmend.semantic import Scope, SemanticModel
 
 from ..asyncio_api import NEW_EVENT_LOOP
-from .asynckinds import EXECUTOR, Kinds, instance_class
+from .asynckinds import CFUTURE, EXECUTOR, Kinds, instance_class
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
 
@@ -45,6 +47,7 @@ _OWN_LOOP_CALLS = {"asyncio.run", "asyncio.Runner", *NEW_EVENT_LOOP}  # set_even
 # A thread that runs a loop: its futures and tasks may well be that loop's own (tornado's IOLoop runs
 # an asyncio loop through ``run_sync``). Leaving such code alone can only miss a finding.
 _OWN_LOOP_METHODS = {"run_forever", "run_until_complete", "run_sync"}
+_BARE_FUTURES = {"concurrent.futures.Future", "concurrent.futures._base.Future"}
 _RUN_COROUTINE_THREADSAFE = {"asyncio.run_coroutine_threadsafe", "asyncio.tasks.run_coroutine_threadsafe"}
 # Functions whose name or docstring says another thread calls them.
 _THREAD_NAME = re.compile(r"_(threadsafe|thread_safe|from_thread|from_threads|from_other_thread|from_any_thread)$")
@@ -156,6 +159,10 @@ class ThreadFlow:
         self._find_subclass_runs()
         self._collect_refs()
         self._settle()
+        if self._completed_future_callbacks():  # entries found once the first thread code is known
+            self._refs = {}
+            self._collect_refs()
+            self._settle()
 
     # -- questions ---------------------------------------------------------------------------------
 
@@ -243,6 +250,58 @@ class ThreadFlow:
             return bool(found) and all(isinstance(b.value, ast.Call) and self._submitted(b.value) for b in found)
         return (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "submit"
                 and self._executors.of(expr.func.value) == EXECUTOR)
+
+    def _completed_future_callbacks(self) -> bool:
+        """Add the done-callbacks of bare ``concurrent.futures.Future()`` objects completed only in
+        thread code (``set_result``, ``set_exception`` and ``cancel`` on the same future, each in thread
+        code, at least one): they run in the worker thread that completes the future. Whether any was
+        added."""
+        added = False
+        for call in self.semantic.nodes(ast.Call):
+            func = call.func
+            if (isinstance(func, ast.Attribute) and func.attr == "add_done_callback" and len(call.args) == 1
+                    and not call.keywords and id(call.args[0]) not in self._entry_refs
+                    and self._completed_in_threads(func.value)):
+                self._target(call.args[0], Entry("a done-callback of a future a worker thread completes", call,
+                                                 Invocation([], {}, complete=False)))
+                added = True
+        return added
+
+    def _completed_in_threads(self, future: ast.expr) -> bool:
+        kinds = self._executors
+        if not _chain(future) or kinds.of(future) != CFUTURE or not self._bare_future(future):
+            return False
+        key = self._future_key(future)
+        completions = [
+            c for c in self.semantic.nodes(ast.Call)
+            if isinstance(c.func, ast.Attribute) and c.func.attr in ("set_result", "set_exception", "cancel")
+            and self._future_key(c.func.value) == key
+        ]
+        return bool(completions) and all(self.in_thread(c) for c in completions)
+
+    def _future_key(self, expr: ast.expr) -> Optional[tuple]:
+        """What may make two expressions the same future: a name's bindings; for an attribute, its
+        name alone (``other.done`` may be this ``self.done``)."""
+        if isinstance(expr, ast.Name):
+            return ("name", expr.id, tuple(id(b) for b in self.semantic.bindings_of(expr)))
+        if isinstance(expr, ast.Attribute):
+            return ("attr", expr.attr)
+        return None
+
+    def _bare_future(self, future: ast.expr) -> bool:
+        """Whether every value the future's name or ``self`` attribute is given is ``concurrent.futures.Future()``
+        (an executor's future is completed by its pool: ``_start`` knows those)."""
+        if isinstance(future, ast.Name):
+            values = [b.value for b in self.semantic.bindings_of(future)]
+        else:
+            owner = instance_class(self.semantic, future.value) if isinstance(future, ast.Attribute) else None
+            if owner is None:
+                return False
+            values = [v for v, _, _ in self.semantic.typing.attribute_writes(owner).get(future.attr, ())]
+        return bool(values) and all(
+            isinstance(v, ast.Constant) and v.value is None
+            or isinstance(v, ast.Call) and self.semantic.qualname(v.func) in _BARE_FUTURES for v in values
+        )
 
     def _target(self, target: ast.expr, entry: Entry) -> None:
         """Record what ``target`` names as started by ``entry``, seeing through partial and lambda."""
