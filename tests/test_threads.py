@@ -1025,6 +1025,7 @@ def test_await_of_another_modules_concurrent_future_by_evidence(tmp_path: Path) 
     ("", True),
     ("async def cancel_it(fut):\n    fut.cancel()\n", True),  # another future: its own bindings
     ("async def settle():\n    box.done.set_result(0)\n", False),  # also completed on the loop
+    ("def hand(f):\n    f.set_result(0)\nhand(box.done)\n", False),  # handed on: completed where it goes
 ])
 def test_done_callback_of_a_bare_future_completed_in_threads(elsewhere: str, thread_code: bool) -> None:
     code = textwrap.dedent("""\

@@ -10,8 +10,9 @@ entries call are *helpers*, thread code as well.
 
 A done-callback added to the future of ``executor.submit(...)`` is an entry as well: it runs in the
 worker thread that completes the future; so is one added to a bare ``concurrent.futures.Future()``
-(a name, or a ``self`` attribute, given only such futures) whose every ``set_result``,
-``set_exception`` and ``cancel`` is in thread code (found once the other thread code is known).
+(a name, or a ``self`` attribute, given only such futures and never handed on) whose every
+``set_result``, ``set_exception`` and ``cancel`` is in thread code (found once the other thread code
+is known).
 
 What is never thread code: ``async def`` bodies, and any function the module also uses in another way
 (calls from code that is not an entry, ``call_soon_threadsafe(f)``, storing it...), since that code
@@ -272,6 +273,9 @@ class ThreadFlow:
         if not _chain(future) or kinds.of(future) != CFUTURE or not self._bare_future(future):
             return False
         key = self._future_key(future)
+        uses = [n for n in self.semantic.nodes(type(future)) if type(n.ctx) is ast.Load and self._future_key(n) == key]
+        if any(not isinstance(self.semantic.parent(u), ast.Attribute) for u in uses):
+            return False  # handed on (to a thread, a function, a return): completed where it goes
         completions = [
             c for c in self.semantic.nodes(ast.Call)
             if isinstance(c.func, ast.Attribute) and c.func.attr in ("set_result", "set_exception", "cancel")
