@@ -18,7 +18,7 @@ RULE = Rule(
     code="AM304",
     name="await-concurrent-future",
     summary="`await` on a `concurrent.futures.Future`; wrap it with `asyncio.wrap_future()`",
-    fix_safety="safe",
+    fix_safety="sometimes",
     doc="""\
 ## What it does
 Finds `await` on a `concurrent.futures.Future`: the result of `executor.submit(...)` (on a
@@ -57,7 +57,7 @@ async def main(data):
 ## Fix safety
 Safe: the code as written always raises `TypeError` at the `await`, and the receiver is known to be
 a concurrent future, which `asyncio.wrap_future` accepts. It does not rest on the thread analysis.
-Through another module's class: safe where the code builds the instance, unsafe where only an
+Through an attribute of another module's class: safe where the code builds the instance, unsafe where only an
 annotation says which class it is but every call in view passes one, and no fix where only an
 annotation says so (another class, whose attribute is awaitable, may come at run time).
 
