@@ -50,9 +50,10 @@ def test_a_folder_hands_out_its_command_only() -> None:
 
 def test_every_family_takes_part_in_a_phase_that_finds() -> None:
     """Per-file families have ``check``; the unawaited family resolves against the project index
-    instead (the engine finds mistakes again after another family's fix through ``check``)."""
+    instead, and the thread family also does for what needs other modules (AM304 across modules);
+    the engine finds mistakes again after another family's fix through ``check``."""
     phases = {f.name: [p for p in ("check", "resolve", "judge") if getattr(f, p) is not None] for f in FAMILIES}
-    assert phases == {"noqa": ["judge"], "unawaited": ["resolve"], "drain": ["check"], "threads": ["check"]}
+    assert phases == {"noqa": ["judge"], "unawaited": ["resolve"], "drain": ["check"], "threads": ["check", "resolve"]}
 
 
 LIBCST_LOADED = "print(any(m.split('.')[0] == 'libcst' for m in sys.modules))"
